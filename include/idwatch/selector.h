@@ -32,7 +32,9 @@ struct selector {
 };
 
 /* Parses a label selector; an empty string matches everything. On error fills err with the
- * position and reason (e.g. "label selector 'a in (b': missing ')' at 9"). */
+ * API server's reason and the byte offset of the offending token, e.g.
+ * "label selector 'a in (b': found '', expected: ',' or ')' at 7". The Gt/Lt operators ('>', '<')
+ * that apimachinery also accepts are refused with a clear message. */
 int selector_parse(const char *text, struct selector *out, struct idw_err *err);
 bool selector_match(const struct selector *sel, const struct model_kvlist *labels);
 /* Matches against a lookup function (for field selectors: key is a dotted path). */

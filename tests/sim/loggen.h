@@ -40,7 +40,10 @@ struct loggen_request {
     const char *resource;  /* e.g. https://vault.azure.net */
 };
 
-/* Appends the lines NMI writes for one token request (each ending in '\n') to out. */
+/* Appends the lines NMI writes for one token request (each ending in '\n') to out. The status
+ * line is always last and carries req->time/micros; earlier lines precede it by the outcome's
+ * typical duration. IP-only outcomes (NO_RESOURCE, UNKNOWN_POD) name no pod. In the logrus era
+ * there is no "has been matched" line (1.5.x did not log one) and NOT_BOUND is a 403. */
 void loggen_nmi_request(enum loggen_era era, const struct loggen_request *req, struct idw_buf *out);
 /* Appends NMI's startup lines (version banner, mode, listening). */
 void loggen_nmi_startup(enum loggen_era era, int64_t time, int managed_mode, struct idw_buf *out);

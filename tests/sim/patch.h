@@ -20,7 +20,12 @@ int patch_type_from_content_type(const char *content_type, enum patch_type *out)
  * lists merge by key (containers, initContainers, volumes, env, volumeMounts, ports, ...) and
  * refuses custom resources. Errors are API-server-like: the return value is the HTTP status
  * (400 bad patch, 415 strategic on a CRD, 422 JSON patch path missing / test failed) and err
- * holds the message. 0 on success. */
+ * holds the message. 0 on success.
+ * Merge and strategic patches must be JSON objects (400 otherwise: the result would not be an API
+ * object). Strategic merge also honours `$patch: replace|delete|merge` on maps and list elements,
+ * `$retainKeys`, `$deleteFromPrimitiveList/<f>` and ignores `$setElementOrder/<f>`. JSON patch
+ * errors carry the texts of evanphx/json-patch as the API server returns them, e.g.
+ * "Unable to remove nonexistent key: azure.workload.identity/use: missing value". */
 int patch_apply(enum patch_type type, const cJSON *target, const cJSON *patch, const char *kind,
                 cJSON **result, struct idw_err *err);
 
