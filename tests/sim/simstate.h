@@ -47,6 +47,7 @@ struct sim_options {
     const char *generate;      /* "deployments=10000,pods=50000,wi=0.2,pi=0.1,nmi=300" or NULL */
     double speed;              /* scenario time runs this many times faster (1 = real time) */
     uint64_t seed;             /* for generated names/IPs; fixed default so runs repeat */
+    bool frozen;               /* tests: scenario time moves only through sim_advance */
 };
 
 /* Loads the scenario and builds the initial cluster (controllers have created pods, logs are
@@ -62,8 +63,11 @@ void sim_wait(struct sim *s, int timeout_ms);
 /* Advances scenario time to the wall clock (scaled by speed): churn, rollouts, cronjobs, NMI
  * and MIC traffic. Wakes waiters when anything changed. */
 void sim_tick(struct sim *s);
-/* Current scenario time, epoch nanoseconds. */
+/* Current scenario time, epoch nanoseconds (the time the state reflects: it moves in sim_tick). */
 int64_t sim_now_ns(const struct sim *s);
+/* Moves scenario time forward by ns on top of the wall clock, then ticks (tests, fault
+ * injection: "an hour later" without waiting an hour). */
+void sim_advance(struct sim *s, int64_t ns);
 
 /* ---- objects ---- */
 /* The newest resourceVersion (one global counter, as etcd's revision). */
@@ -95,7 +99,11 @@ struct sim_event {
 
 /* Events of resource r with rv > since (namespace NULL = all), oldest first. Returns 0 with
  * *out (caller frees the array) and *n, or -1 when `since` is older than the history kept
- * (the HTTP front answers 410 Gone / "too old resource version"). */
+ * (the HTTP front answers 410 Gone / "too old resource version"). The history starts at the
+ * resourceVersion the scenario loaded with (the initial objects are the list, not events), keeps
+ * the last 10,000 events per resource, and is dropped by sim_compact. `since` is a number: map
+ * a watch without resourceVersion (or "0") to sim_resource_version() first. Event objects, like
+ * sim_list/sim_get results, stay valid only while the state is locked. */
 int sim_events_since(struct sim *s, const struct sim_resource *r, const char *ns, uint64_t since,
                      struct sim_event **out, size_t *n);
 /* For tests and fault injection: forget history so any older watch gets 410. */
@@ -117,6 +125,8 @@ int sim_pod_log(struct sim *s, const char *ns, const char *pod, const char *cont
 bool sim_pod_exists(struct sim *s, const char *ns, const char *pod);
 
 /* ---- authorization (SelfSubjectAccessReview), from the scenario's RBAC table ---- */
+/* First matching row wins (a missing field or "*" matches; resource may be "pods/log"); no match
+ * is denied; a scenario without an rbac table allows everything. reason gets the row's reason. */
 bool sim_rbac_allowed(struct sim *s, const char *user, const char *verb, const char *group,
                       const char *resource, const char *subresource, const char *ns,
                       const char *name, char *reason, size_t reason_len);
