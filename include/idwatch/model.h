@@ -2,8 +2,9 @@
  *
  * These are the contract between the decoders (kube, azure, oidc), the store, the checks and the
  * views. Every struct owns its strings (heap, NUL-terminated, may be NULL when absent); the
- * model_*_free() functions release everything a struct owns but not the struct itself unless
- * the name says so. Nothing here does I/O.
+ * model_*_free() functions release everything a struct owns; the ones for objects that the
+ * store takes by pointer (pod, workload, link, sa, namespace, mwc, the four CRDs) free the struct
+ * itself too, the others ("members only") do not. All are NULL-safe. Nothing here does I/O.
  */
 #ifndef IDWATCH_MODEL_H
 #define IDWATCH_MODEL_H
@@ -43,9 +44,10 @@ struct model_kvlist {
 
 const char *kv_get(const struct model_kvlist *l, const char *key); /* NULL when absent */
 bool kv_has(const struct model_kvlist *l, const char *key);
-void kv_set(struct model_kvlist *l, const char *key, const char *value); /* copies both */
+/* Copies both; an existing key keeps its place and gets the new value (order = insertion). */
+void kv_set(struct model_kvlist *l, const char *key, const char *value);
 void kv_del(struct model_kvlist *l, const char *key);
-void kv_copy(struct model_kvlist *dst, const struct model_kvlist *src);
+void kv_copy(struct model_kvlist *dst, const struct model_kvlist *src); /* dst is freed first */
 bool kv_equal(const struct model_kvlist *a, const struct model_kvlist *b); /* order-insensitive */
 void kv_free(struct model_kvlist *l);
 
@@ -73,7 +75,7 @@ struct model_meta {
 };
 
 void model_meta_free(struct model_meta *m);
-void model_meta_copy(struct model_meta *dst, const struct model_meta *src);
+void model_meta_copy(struct model_meta *dst, const struct model_meta *src); /* dst: overwritten */
 /* The owner reference with controller=true, else the first one, else NULL. */
 const struct model_owner *model_meta_controller(const struct model_meta *m);
 
@@ -196,7 +198,7 @@ struct model_link {
     char *kind;             /* "ReplicaSet" or "Job" */
 };
 
-void model_link_free(struct model_link *l);
+void model_link_free(struct model_link *l); /* frees members and l itself */
 
 /* ---- service accounts, namespaces, webhook configurations ------------------------------- */
 
@@ -204,13 +206,13 @@ struct model_service_account {
     struct model_meta meta; /* labels + annotations carry the WI keys */
 };
 
-void model_sa_free(struct model_service_account *sa);
+void model_sa_free(struct model_service_account *sa); /* frees members and sa itself */
 
 struct model_namespace {
     struct model_meta meta;
 };
 
-void model_namespace_free(struct model_namespace *ns);
+void model_namespace_free(struct model_namespace *ns); /* frees members and ns itself */
 
 struct model_webhook {
     char *name;              /* e.g. mutation.azure-workload-identity.io */
@@ -220,7 +222,8 @@ struct model_webhook {
     size_t ca_bundle_len;    /* length of clientConfig.caBundle (0 = empty) */
     char *failure_policy;    /* "Fail" / "Ignore" */
     struct model_kvlist object_selector; /* matchLabels only */
-    bool has_object_selector;
+    bool has_object_selector; /* selects something: non-empty matchLabels or matchExpressions
+                               * (the API server stores a missing selector as {}) */
 };
 
 struct model_mwc {
@@ -229,7 +232,7 @@ struct model_mwc {
     size_t n_webhooks;
 };
 
-void model_mwc_free(struct model_mwc *m);
+void model_mwc_free(struct model_mwc *m); /* frees members and m itself */
 
 /* ---- AAD Pod Identity CRDs (aadpodidentity.k8s.io/v1; both field casings decoded) ---------- */
 
@@ -265,6 +268,7 @@ struct model_azure_pod_identity_exception {
     struct model_kvlist pod_labels;
 };
 
+/* These four free members and x itself (like every object the store takes by pointer). */
 void model_azid_free(struct model_azure_identity *x);
 void model_azbinding_free(struct model_azure_identity_binding *x);
 void model_azassigned_free(struct model_azure_assigned_identity *x);

@@ -22,15 +22,23 @@ void store_free(struct store *s);
 /* Monotonic counter bumped by every change: views redraw only when it moved. */
 uint64_t store_version(const struct store *s);
 
+/* Fixes the store's clock (epoch seconds) for tests; 0 returns to the real clock. The clock
+ * stamps IP hand-overs and ages out the IP history. */
+void store_set_time(struct store *s, int64_t now);
+
 /* ---- pods ---- */
 void store_put_pod(struct store *s, struct model_pod *p);
 int store_del_pod(struct store *s, const char *ns, const char *name); /* 0, or -1 if absent */
 const struct model_pod *store_get_pod(const struct store *s, const char *ns, const char *name);
+const struct model_pod *store_get_pod_by_uid(const struct store *s, const char *uid);
 size_t store_pod_count(const struct store *s);
 const struct model_pod *store_pod_at(const struct store *s, size_t i);
 
 /* Who had pod IP `ip` (on `node`, if non-NULL) at time `when` (epoch seconds; 0 = now).
- * Remembers pods that are gone for a while, since NMI log lines outlive their pods.
+ * Remembers pods that are gone for at least 2 hours (bounded: the oldest of more than 100000
+ * gone pods are forgotten first), since NMI log lines outlive their pods. A pod holds its IP
+ * from its creationTimestamp (or from when the previous holder let it go) until it is deleted
+ * or Succeeded/Failed; hostNetwork pods are not recorded (they share the node's address).
  * Fills namespace/name (pointers owned by the store, valid until the next change).
  * Returns 0, or -1 when nobody is known to have had that IP then. */
 struct store_ip_owner {
@@ -42,11 +50,14 @@ int store_ip_lookup(const struct store *s, const char *ip, const char *node, int
                     struct store_ip_owner *out);
 
 /* ---- workloads (Deployment, StatefulSet, DaemonSet, CronJob; bare pods are synthesized) ---- */
+/* Kind Pod workloads are synthesized by the store: put frees one without storing it, and del
+ * of kind Pod returns -1 (delete the pod instead). */
 void store_put_workload(struct store *s, struct model_workload *w);
 int store_del_workload(struct store *s, enum model_workload_kind k, const char *ns,
                        const char *name);
 const struct model_workload *store_get_workload(const struct store *s, enum model_workload_kind k,
                                                 const char *ns, const char *name);
+const struct model_workload *store_get_workload_by_uid(const struct store *s, const char *uid);
 /* All workloads, including one synthesized workload of kind Pod for every pod that has no
  * owner reference (a bare pod). Order is unspecified but stable between changes. */
 size_t store_workload_count(const struct store *s);
@@ -63,6 +74,8 @@ size_t store_workload_pods(const struct store *s, const struct model_workload *w
 /* ReplicaSets and Jobs: only their owner references matter. */
 void store_put_link(struct store *s, struct model_link *l);
 int store_del_link(struct store *s, const char *kind, const char *ns, const char *name);
+const struct model_link *store_get_link(const struct store *s, const char *kind, const char *ns,
+                                        const char *name);
 size_t store_link_count(const struct store *s);
 
 /* ---- service accounts, namespaces, webhook configurations ---- */
@@ -75,6 +88,7 @@ const struct model_service_account *store_sa_at(const struct store *s, size_t i)
 
 void store_put_namespace(struct store *s, struct model_namespace *ns);
 int store_del_namespace(struct store *s, const char *name);
+const struct model_namespace *store_get_namespace(const struct store *s, const char *name);
 size_t store_namespace_count(const struct store *s);
 const struct model_namespace *store_namespace_at(const struct store *s, size_t i);
 
@@ -106,7 +120,9 @@ const struct model_azure_pod_identity_exception *store_azexception_at(const stru
                                                                        size_t i);
 
 /* ---- NMI token requests (a window of them, oldest first) ---- */
-void store_add_nmi_request(struct store *s, struct model_nmi_request *r); /* takes ownership */
+/* Takes ownership of r itself (heap-allocated with the xmalloc family) and of its members;
+ * keeps requests in time order (several NMI streams interleave) and at most 200000 of them. */
+void store_add_nmi_request(struct store *s, struct model_nmi_request *r);
 size_t store_nmi_count(const struct store *s);
 const struct model_nmi_request *store_nmi_at(const struct store *s, size_t i);
 void store_prune_nmi(struct store *s, int64_t older_than); /* drops requests before this time */
@@ -119,7 +135,9 @@ const struct model_oidc *store_oidc(const struct store *s);
 
 /* ---- dirty tracking ---- */
 /* Workloads changed since the last call, directly or through their pods or service account.
- * Changes that concern every workload (webhook, bindings, Azure, NMI window) set *all.
+ * Changes that concern every workload (webhook, bindings, identities, exceptions, assigned
+ * identities, namespaces, Azure, OIDC, NMI window) set *all; so does a workload that went away
+ * (it cannot be handed out any more: recompute the list).
  * Clears the set. *out is owned by the store; valid until the next change. */
 size_t store_take_dirty(struct store *s, const struct model_workload *const **out, bool *all);
 
@@ -145,7 +163,8 @@ struct store_source {
     int64_t last_success;    /* epoch seconds of the last good list/event/poll */
 };
 
-/* Finds or creates the source with that name. */
+/* Finds or creates the source with that name (at most 47 bytes are kept). The pointer stays
+ * valid for the store's life. */
 struct store_source *store_source(struct store *s, const char *name);
 size_t store_source_count(const struct store *s);
 const struct store_source *store_source_at(const struct store *s, size_t i);
