@@ -1,0 +1,1144 @@
+/* kube client engine: authenticated requests, paged lists, watches, re-lists, into the store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <uthash.h>
+
+#include "client_int.h"
+
+#define ACCEPT_JSON "application/json"
+#define ACCEPT_META_LIST                                                                           \
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+#define ACCEPT_META_WATCH                                                                          \
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+#define LIST_TIMEOUT_MS 120000
+#define FORBIDDEN_RETRY_MS 300000
+#define BACKOFF_BASE_MS 1000
+#define BACKOFF_CAP_MS 30000
+#define ONESHOT_MAX_FAILURES 3
+#define AADPODID_GROUP "aadpodidentity.k8s.io"
+
+/* What the engine lists and watches. Pods come from several sources that overlap: a metadata
+ * list of every pod (owner references for all), full objects for pods labelled for workload or
+ * pod identity, and (unless skip_running_pods) full objects of Running pods, which carry the pod
+ * IPs NMI logs name and the images that identify NMI pods. A full object always wins over a
+ * metadata-only one for the same pod (see src_apply).
+ *
+ * Measured (tests/bench/bench_kube_sync.c, release build, idwatch-sim --generate
+ * deployments=10000,pods=50000,wi=0.2,pi=0.1,nmi=300, loopback, 2 shared cores):
+ *   with pods-running (full):  synced in 56 s, 186 MB received, 604 requests (300 of them NMI
+ *                              log streams), peak RSS 120 MB; 300 NMI pods found, 11447 NMI
+ *                              token requests read from the log window.
+ *   metadata + labelled only:  18 s, 80 MB, 202 requests, peak RSS 85 MB; but no pod IPs for
+ *                              unlabelled pods and NMI pods only by label (none by image).
+ *   kubectl get deploy,sts,ds,cj,pods,sa -A -o json: 123 s, peak RSS 2.36 GB.
+ * So the Running list is on unless skip_running_pods; per-node lookups (full pods of one node
+ * when its NMI logs an unknown IP) would cut the cost but are not written yet. */
+#define KUBE_SOURCES(X)                                                                            \
+    /* id, store source name, API prefix, plural, decode type, metadata-only, namespaced,          \
+     * label selector, field selector, API group that may be absent */                             \
+    X(NAMESPACES, "namespaces", "/api/v1", "namespaces", DECODE_NAMESPACE, true, false, NULL,      \
+      NULL, NULL)                                                                                  \
+    X(SERVICEACCOUNTS, "serviceaccounts", "/api/v1", "serviceaccounts", DECODE_SERVICEACCOUNT,     \
+      true, true, NULL, NULL, NULL)                                                                \
+    X(DEPLOYMENTS, "deployments", "/apis/apps/v1", "deployments", DECODE_DEPLOYMENT, false, true,  \
+      NULL, NULL, NULL)                                                                            \
+    X(STATEFULSETS, "statefulsets", "/apis/apps/v1", "statefulsets", DECODE_STATEFULSET, false,    \
+      true, NULL, NULL, NULL)                                                                      \
+    X(DAEMONSETS, "daemonsets", "/apis/apps/v1", "daemonsets", DECODE_DAEMONSET, false, true,      \
+      NULL, NULL, NULL)                                                                            \
+    X(CRONJOBS, "cronjobs", "/apis/batch/v1", "cronjobs", DECODE_CRONJOB, false, true, NULL, NULL, \
+      NULL)                                                                                        \
+    X(REPLICASETS, "replicasets", "/apis/apps/v1", "replicasets", DECODE_REPLICASET, true, true,   \
+      NULL, NULL, NULL)                                                                            \
+    X(JOBS, "jobs", "/apis/batch/v1", "jobs", DECODE_JOB, true, true, NULL, NULL, NULL)            \
+    X(MWCS, "mutatingwebhookconfigurations", "/apis/admissionregistration.k8s.io/v1",              \
+      "mutatingwebhookconfigurations", DECODE_MWC, false, false, NULL, NULL, NULL)                 \
+    X(AZIDS, "azureidentities", "/apis/" AADPODID_GROUP "/v1", "azureidentities", DECODE_AZID,     \
+      false, true, NULL, NULL, AADPODID_GROUP)                                                     \
+    X(AZBINDINGS, "azureidentitybindings", "/apis/" AADPODID_GROUP "/v1", "azureidentitybindings", \
+      DECODE_AZBINDING, false, true, NULL, NULL, AADPODID_GROUP)                                   \
+    X(AZASSIGNED, "azureassignedidentities", "/apis/" AADPODID_GROUP "/v1",                        \
+      "azureassignedidentities", DECODE_AZASSIGNED, false, true, NULL, NULL, AADPODID_GROUP)       \
+    X(AZEXCEPTIONS, "azurepodidentityexceptions", "/apis/" AADPODID_GROUP "/v1",                   \
+      "azurepodidentityexceptions", DECODE_AZEXCEPTION, false, true, NULL, NULL, AADPODID_GROUP)   \
+    X(PODS, "pods", "/api/v1", "pods", DECODE_POD, true, true, NULL, NULL, NULL)                   \
+    X(PODS_WI, "pods-workload-identity", "/api/v1", "pods", DECODE_POD, false, true, WI_LABEL_USE, \
+      NULL, NULL)                                                                                  \
+    X(PODS_PI, "pods-pod-identity", "/api/v1", "pods", DECODE_POD, false, true, PI_LABEL_BINDING,  \
+      NULL, NULL)                                                                                  \
+    X(PODS_RUNNING, "pods-running", "/api/v1", "pods", DECODE_POD, false, true, NULL,              \
+      "status.phase=Running", NULL)
+
+enum ksrc_id {
+#define X(id, ...) KSRC_##id,
+    KUBE_SOURCES(X)
+#undef X
+        KSRC__COUNT
+};
+
+struct ksrc_def {
+    const char *name, *prefix, *plural;
+    enum decode_type type;
+    bool meta_only, namespaced;
+    const char *label_selector, *field_selector, *group;
+};
+
+static const struct ksrc_def ksrc_defs[] = {
+#define X(id, name, prefix, plural, type, meta, nsd, ls, fs, group)                                \
+    {name, prefix, plural, type, meta, nsd, ls, fs, group},
+    KUBE_SOURCES(X)
+#undef X
+};
+
+#define FULL_POD_BITS ((1u << KSRC_PODS_WI) | (1u << KSRC_PODS_PI) | (1u << KSRC_PODS_RUNNING))
+
+enum ksrc_phase { PH_IDLE, PH_LISTING, PH_WATCHING, PH_WAITING, PH_DONE, PH_OFF };
+
+struct ksrc {
+    struct kube_client *k;
+    enum ksrc_id id;
+    const struct ksrc_def *def;
+    struct store_source *ss;
+    enum ksrc_phase phase;
+    char *rv;
+    char *cont;
+    size_t listed;
+    size_t held; /* objects this source holds (presence bits) */
+    struct kreq *req;
+    uint64_t timer;
+    int failures;
+    bool first_done; /* first list finished one way or another */
+    bool relist;     /* the watch asked for a fresh list */
+    int64_t watch_started;
+    size_t watch_events;
+    int watch_timeout; /* seconds asked of the server for the current watch */
+};
+
+/* Which sources hold an object (type + namespace/name): overlapping pod sources and the
+ * clean-up after a re-list both need it. */
+struct presence {
+    char *key;
+    uint32_t bits;
+    uint32_t seen;
+    UT_hash_handle hh;
+};
+
+struct kube_client {
+    struct kube_client_config c;
+    struct net *net;
+    struct store *store;
+    struct kube_auth *auth;
+    char *server;
+    struct net_tls tls_base;
+    struct ksrc src[KSRC__COUNT];
+    struct presence *presence;
+    struct klogs *logs;
+    struct kreq *discovery;
+    bool started, listed_all, logs_started;
+    char *fatal;
+    bool any_success;
+    struct kube_client_stats stats;
+};
+
+/* ---- credentials + request -------------------------------------------------------------- */
+
+struct kreq {
+    struct kube_client *k;
+    char *method, *url, *accept, *ctype, *body;
+    size_t body_len;
+    long timeout_ms;
+    int max_retries;
+    net_line_fn on_line;
+    kreq_done_fn done;
+    void *ctx;
+    uint64_t auth_wait;
+    struct net_request *nr;
+    uint64_t generation;
+    bool retried_401;
+    uint64_t fail_timer;
+    char fail_msg[256];
+    bool fail_refused;
+};
+
+static void kreq_free(struct kreq *r)
+{
+    free(r->method);
+    free(r->url);
+    free(r->accept);
+    free(r->ctype);
+    free(r->body);
+    free(r);
+}
+
+static void kreq_fail_cb(void *ctx)
+{
+    struct kreq *r = ctx;
+    r->fail_timer = 0;
+    struct net_response resp = {0};
+    resp.guard_refused = r->fail_refused;
+    resp.body = "";
+    snprintf(resp.error, sizeof resp.error, "%s", r->fail_msg);
+    kreq_done_fn done = r->done;
+    void *c = r->ctx;
+    kreq_free(r);
+    done(c, &resp);
+}
+
+/* Failures are reported from the loop, never from inside kreq_start's caller. */
+static void kreq_fail_later(struct kreq *r, const char *msg, bool refused)
+{
+    snprintf(r->fail_msg, sizeof r->fail_msg, "%s", msg);
+    r->fail_refused = refused;
+    r->fail_timer = net_timer_add(r->k->net, 0, kreq_fail_cb, r);
+}
+
+static void kreq_send(void *ctx, const struct kube_cred *cred, const char *error);
+
+static int kreq_line(void *ctx, const char *line, size_t len)
+{
+    struct kreq *r = ctx;
+    return r->on_line(r->ctx, line, len);
+}
+
+static void kreq_net_done(void *ctx, const struct net_response *resp)
+{
+    struct kreq *r = ctx;
+    r->nr = NULL;
+    if (resp->status == 401 && !r->retried_401) {
+        /* client-go re-runs the plugin for the *next* request; we also retry this one once. */
+        r->retried_401 = true;
+        kube_auth_invalidate(r->k->auth, r->generation);
+        r->auth_wait = kube_auth_get(r->k->auth, kreq_send, r);
+        return;
+    }
+    kreq_done_fn done = r->done;
+    void *c = r->ctx;
+    kreq_free(r);
+    done(c, resp);
+}
+
+static void kreq_send(void *ctx, const struct kube_cred *cred, const char *error)
+{
+    struct kreq *r = ctx;
+    r->auth_wait = 0;
+    if (!cred) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "credentials: %s", error ? error : "unavailable");
+        kreq_fail_later(r, msg, false);
+        return;
+    }
+    r->generation = cred->generation;
+    const char *hdrs[5];
+    size_t nh = 0;
+    char *auth = NULL, *accept = NULL, *ctype = NULL;
+    if (cred->token) {
+        auth = xasprintf("Authorization: Bearer %s", cred->token);
+        hdrs[nh++] = auth;
+    }
+    accept = xasprintf("Accept: %s", r->accept ? r->accept : ACCEPT_JSON);
+    hdrs[nh++] = accept;
+    if (r->ctype) {
+        ctype = xasprintf("Content-Type: %s", r->ctype);
+        hdrs[nh++] = ctype;
+    }
+    hdrs[nh] = NULL;
+    struct net_tls tls = r->k->tls_base;
+    if (cred->cert_pem) {
+        tls.cert_pem = cred->cert_pem;
+        tls.cert_len = cred->cert_len;
+        tls.key_pem = cred->key_pem;
+        tls.key_len = cred->key_len;
+    }
+    struct net_opts o = {
+        .method = r->method,
+        .url = r->url,
+        .headers = hdrs,
+        .body = r->body,
+        .body_len = r->body_len,
+        .tls = &tls,
+        .connect_timeout_ms = r->k->c.connect_timeout_ms,
+        .timeout_ms = r->timeout_ms,
+        .max_retries = r->max_retries,
+        .on_line = r->on_line ? kreq_line : NULL,
+        .on_done = kreq_net_done,
+        .ctx = r,
+    };
+    struct idw_err err = {{0}};
+    int rc = net_start(r->k->net, &o, &r->nr, &err);
+    if (auth) {
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
+    free(accept);
+    free(ctype);
+    if (rc < 0)
+        kreq_fail_later(r, err.msg, net_read_only(r->k->net));
+}
+
+struct kreq *kreq_start(struct kube_client *k, const struct kreq_opts *o)
+{
+    struct kreq *r = xcalloc(1, sizeof *r);
+    r->k = k;
+    r->method = xstrdup(o->method ? o->method : "GET");
+    r->url = xasprintf("%s%s", k->server, o->path);
+    r->accept = xstrdup(o->accept);
+    r->ctype = xstrdup(o->content_type);
+    if (o->body) {
+        r->body = xstrndup(o->body, o->body_len);
+        r->body_len = o->body_len;
+    }
+    r->timeout_ms = o->timeout_ms;
+    r->max_retries = o->max_retries;
+    r->on_line = o->on_line;
+    r->done = o->done;
+    r->ctx = o->ctx;
+    r->auth_wait = kube_auth_get(k->auth, kreq_send, r);
+    return r;
+}
+
+void kreq_cancel(struct kreq *r)
+{
+    if (!r)
+        return;
+    if (r->auth_wait)
+        kube_auth_cancel(r->k->auth, r->auth_wait);
+    if (r->nr)
+        net_cancel(r->k->net, r->nr);
+    if (r->fail_timer)
+        net_timer_cancel(r->k->net, r->fail_timer);
+    kreq_free(r);
+}
+
+void kube_describe_failure(const struct net_response *r, char *out, size_t n)
+{
+    if (r->status == 0 || r->error[0]) {
+        char e[256];
+        str_sanitize(e, sizeof e, r->error[0] ? r->error : "no response");
+        snprintf(out, n, "%s", e);
+        return;
+    }
+    char msg[300] = "";
+    cJSON *j = r->body_len ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
+    if (cJSON_IsString(m))
+        str_sanitize(msg, sizeof msg, m->valuestring);
+    char rs[64] = "";
+    if (cJSON_IsString(reason))
+        str_sanitize(rs, sizeof rs, reason->valuestring);
+    cJSON_Delete(j);
+    if (msg[0])
+        snprintf(out, n, "%ld %s: %s", r->status, rs[0] ? rs : "error", msg);
+    else
+        snprintf(out, n, "HTTP %ld", r->status);
+}
+
+static char *curl_escape_str(const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    char *r = xstrdup(e ? e : "");
+    curl_free(e);
+    return r;
+}
+
+/* ---- presence ------------------------------------------------------------------------- */
+
+static char *presence_key(enum decode_type t, const struct model_meta *m)
+{
+    return xasprintf("%d:%s/%s", (int)t, m->namespace_ ? m->namespace_ : "",
+                     m->name ? m->name : "");
+}
+
+static struct presence *presence_get(struct kube_client *k, const char *key, bool create)
+{
+    struct presence *p = NULL;
+    HASH_FIND_STR(k->presence, key, p);
+    if (!p && create) {
+        p = xcalloc(1, sizeof *p);
+        p->key = xstrdup(key);
+        HASH_ADD_KEYPTR(hh, k->presence, p->key, strlen(p->key), p);
+    }
+    return p;
+}
+
+static void presence_drop(struct kube_client *k, struct presence *p)
+{
+    HASH_DEL(k->presence, p);
+    free(p->key);
+    free(p);
+}
+
+/* Removes an object the store holds, by the type and "ns/name" of a presence key. */
+static void store_forget(struct kube_client *k, const char *key)
+{
+    int t = atoi(key);
+    const char *colon = strchr(key, ':');
+    if (!colon)
+        return;
+    char *ns = xstrdup(colon + 1);
+    char *slash = strchr(ns, '/');
+    if (!slash) {
+        free(ns);
+        return;
+    }
+    *slash = '\0';
+    const char *name = slash + 1;
+    switch ((enum decode_type)t) {
+    case DECODE_POD:
+        store_del_pod(k->store, ns, name);
+        klogs_pod_gone(k->logs, ns, name);
+        break;
+    case DECODE_DEPLOYMENT: store_del_workload(k->store, MODEL_KIND_DEPLOYMENT, ns, name); break;
+    case DECODE_STATEFULSET: store_del_workload(k->store, MODEL_KIND_STATEFULSET, ns, name); break;
+    case DECODE_DAEMONSET: store_del_workload(k->store, MODEL_KIND_DAEMONSET, ns, name); break;
+    case DECODE_CRONJOB: store_del_workload(k->store, MODEL_KIND_CRONJOB, ns, name); break;
+    case DECODE_REPLICASET: store_del_link(k->store, "ReplicaSet", ns, name); break;
+    case DECODE_JOB: store_del_link(k->store, "Job", ns, name); break;
+    case DECODE_SERVICEACCOUNT: store_del_sa(k->store, ns, name); break;
+    case DECODE_NAMESPACE: store_del_namespace(k->store, name); break;
+    case DECODE_MWC: store_del_mwc(k->store, name); break;
+    case DECODE_AZID: store_del_azid(k->store, ns, name); break;
+    case DECODE_AZBINDING: store_del_azbinding(k->store, ns, name); break;
+    case DECODE_AZASSIGNED: store_del_azassigned(k->store, ns, name); break;
+    case DECODE_AZEXCEPTION: store_del_azexception(k->store, ns, name); break;
+    default: break;
+    }
+    free(ns);
+}
+
+static void src_set_bit(struct ksrc *s, struct presence *p)
+{
+    uint32_t bit = 1u << s->id;
+    if (!(p->bits & bit))
+        s->held++;
+    p->bits |= bit;
+    p->seen |= bit;
+}
+
+static void src_clear_bit(struct ksrc *s, struct presence *p)
+{
+    uint32_t bit = 1u << s->id;
+    if ((p->bits & bit) && s->held)
+        s->held--;
+    p->bits &= ~bit;
+}
+
+/* Puts an object into the store (o is consumed). */
+static void store_put_object(struct kube_client *k, struct decode_object *o)
+{
+    if (o->type == DECODE_POD && o->u.pod && o->u.pod->has_spec) {
+        struct model_pod *pod = o->u.pod;
+        klogs_pod_seen(k->logs, pod); /* before the store owns (and may intern) it */
+    }
+    decode_store_apply(k->store, DECODE_EV_ADDED, o);
+}
+
+/* One object from a list or a watch event of source s (o is consumed). */
+static void src_apply(struct ksrc *s, enum decode_event_type ev, struct decode_object *o)
+{
+    struct kube_client *k = s->k;
+    const struct model_meta *m = decode_object_meta(o);
+    if (!m || !m->name) {
+        decode_object_free(o);
+        return;
+    }
+    char *key = presence_key(o->type, m);
+    struct presence *p = presence_get(k, key, ev != DECODE_EV_DELETED);
+    free(key);
+    if (ev != DECODE_EV_DELETED) {
+        src_set_bit(s, p);
+        if (s->def->meta_only && o->type == DECODE_POD && (p->bits & FULL_POD_BITS))
+            decode_object_free(o); /* a full source holds this pod: it has more */
+        else
+            store_put_object(k, o);
+        return;
+    }
+    if (!p) {
+        decode_object_free(o);
+        return;
+    }
+    src_clear_bit(s, p);
+    if (!p->bits) {
+        char *pk = xstrdup(p->key);
+        presence_drop(k, p);
+        decode_object_free(o);
+        store_forget(k, pk);
+        free(pk);
+    } else if (o->type == DECODE_POD && !s->def->meta_only && !(p->bits & FULL_POD_BITS)) {
+        /* Left a full source's selector (label removed, pod no longer Running) but still
+         * exists: the event carries its latest state, keep that. */
+        store_put_object(k, o);
+    } else {
+        decode_object_free(o);
+    }
+}
+
+/* ---- sources: list, watch, back off -------------------------------------------------- */
+
+static void src_list(struct ksrc *s);
+static void src_watch(struct ksrc *s);
+static void check_all_listed(struct kube_client *k);
+
+static void src_timer_fire(void *ctx)
+{
+    struct ksrc *s = ctx;
+    s->timer = 0;
+    if (s->relist || !s->rv)
+        src_list(s);
+    else
+        src_watch(s);
+}
+
+static void src_later(struct ksrc *s, int64_t ms)
+{
+    s->phase = PH_WAITING;
+    if (s->timer)
+        net_timer_cancel(s->k->net, s->timer);
+    s->timer = net_timer_add(s->k->net, ms, src_timer_fire, s);
+}
+
+static uint32_t src_rand(void)
+{
+    return (uint32_t)rand();
+}
+
+static void src_error(struct ksrc *s, const char *msg, enum store_source_state st)
+{
+    struct store_source *ss = s->ss;
+    if (ss->state != st || strcmp(ss->error, msg) != 0)
+        ss->error_since = time_now();
+    snprintf(ss->error, sizeof ss->error, "%s", msg);
+    ss->state = st;
+}
+
+static void src_give_up_oneshot(struct ksrc *s)
+{
+    s->phase = PH_DONE;
+    s->first_done = true;
+    check_all_listed(s->k);
+}
+
+static void src_failed(struct ksrc *s, const struct net_response *r)
+{
+    char msg[256];
+    kube_describe_failure(r, msg, sizeof msg);
+    if (r->status == 403) {
+        src_error(s, msg, STORE_SRC_FORBIDDEN);
+        s->first_done = true;
+        check_all_listed(s->k);
+        if (s->k->c.one_shot)
+            src_give_up_oneshot(s);
+        else
+            src_later(s, FORBIDDEN_RETRY_MS); /* never hot: permissions rarely change */
+        return;
+    }
+    if (r->status == 404 && s->def->group) {
+        src_error(s, "API group " AADPODID_GROUP " is not served", STORE_SRC_ABSENT);
+        s->ss->error[0] = '\0';
+        s->phase = PH_OFF;
+        s->first_done = true;
+        check_all_listed(s->k);
+        return;
+    }
+    src_error(s, msg, STORE_SRC_ERROR);
+    if (!s->k->any_success && !s->k->fatal)
+        s->k->fatal = xstrdup(msg);
+    s->failures++;
+    if (s->k->c.one_shot && s->failures >= ONESHOT_MAX_FAILURES) {
+        src_give_up_oneshot(s);
+        return;
+    }
+    int64_t d = net_backoff_ms(s->failures - 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS, src_rand());
+    if (r->retry_after > 0 && r->retry_after * 1000 > d)
+        d = r->retry_after * 1000;
+    src_later(s, d);
+}
+
+static void src_success(struct ksrc *s)
+{
+    s->failures = 0;
+    s->ss->last_success = time_now();
+    s->k->any_success = true;
+    free(s->k->fatal);
+    s->k->fatal = NULL;
+}
+
+static char *src_path(struct ksrc *s, bool watch)
+{
+    const struct ksrc_def *d = s->def;
+    struct kube_client *k = s->k;
+    struct idw_buf b = {0};
+    buf_puts(&b, d->prefix);
+    if (d->namespaced && k->c.namespace_)
+        buf_printf(&b, "/namespaces/%s", k->c.namespace_);
+    buf_printf(&b, "/%s?", d->plural);
+    char sep[2] = "";
+    if (d->label_selector) {
+        char *e = curl_escape_str(d->label_selector);
+        buf_printf(&b, "labelSelector=%s", e);
+        free(e);
+        sep[0] = '&';
+    }
+    if (d->field_selector) {
+        char *e = curl_escape_str(d->field_selector);
+        buf_printf(&b, "%sfieldSelector=%s", sep, e);
+        free(e);
+        sep[0] = '&';
+    }
+    if (watch) {
+        int lo = k->c.watch_timeout_min > 0 ? k->c.watch_timeout_min : 300;
+        int hi = k->c.watch_timeout_max >= lo ? k->c.watch_timeout_max : 2 * lo;
+        int t = lo + (hi > lo ? rand() % (hi - lo + 1) : 0);
+        char *rv = curl_escape_str(s->rv ? s->rv : "");
+        buf_printf(&b, "%swatch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%d",
+                   sep, rv, t);
+        free(rv);
+        s->watch_started = time_now_ms();
+        s->watch_events = 0;
+        s->watch_timeout = t;
+    } else {
+        buf_printf(&b, "%slimit=%d", sep, k->c.page_limit > 0 ? k->c.page_limit : 500);
+        if (s->cont) {
+            char *c = curl_escape_str(s->cont);
+            buf_printf(&b, "&continue=%s", c);
+            free(c);
+        }
+    }
+    return b.data;
+}
+
+static void src_item(void *ctx, struct decode_object *obj, const struct idw_err *item_err)
+{
+    struct ksrc *s = ctx;
+    if (!obj) {
+        s->ss->skipped++;
+        snprintf(s->ss->skip_reason, sizeof s->ss->skip_reason, "%s",
+                 item_err ? item_err->msg : "did not decode");
+        return;
+    }
+    src_apply(s, DECODE_EV_ADDED, obj);
+}
+
+/* After a complete list: objects this source held but the new list lacks are gone. */
+static void src_sweep(struct ksrc *s)
+{
+    uint32_t bit = 1u << s->id;
+    struct presence *p, *tmp;
+    HASH_ITER(hh, s->k->presence, p, tmp)
+    {
+        if (!(p->bits & bit) || (p->seen & bit))
+            continue;
+        src_clear_bit(s, p);
+        if (!p->bits) {
+            char *pk = xstrdup(p->key);
+            presence_drop(s->k, p);
+            store_forget(s->k, pk);
+            free(pk);
+        }
+    }
+}
+
+static void src_list_done(void *ctx, const struct net_response *r);
+
+static void src_list_page(struct ksrc *s)
+{
+    char *path = src_path(s, false);
+    struct kreq_opts o = {
+        .path = path,
+        .accept = s->def->meta_only ? ACCEPT_META_LIST : ACCEPT_JSON,
+        .timeout_ms = LIST_TIMEOUT_MS,
+        .max_retries = 3,
+        .done = src_list_done,
+        .ctx = s,
+    };
+    s->req = kreq_start(s->k, &o);
+    s->k->stats.pages++;
+    free(path);
+}
+
+static void src_list(struct ksrc *s)
+{
+    struct kube_client *k = s->k;
+    if (s->req) {
+        kreq_cancel(s->req);
+        s->req = NULL;
+    }
+    if (s->rv)
+        k->stats.relists++;
+    k->stats.lists++;
+    s->relist = false;
+    s->phase = PH_LISTING;
+    free(s->cont);
+    s->cont = NULL;
+    s->listed = 0;
+    uint32_t bit = 1u << s->id;
+    struct presence *p, *tmp;
+    HASH_ITER(hh, k->presence, p, tmp)
+    p->seen &= ~bit;
+    if (s->ss->state != STORE_SRC_SYNCED)
+        s->ss->state = STORE_SRC_LISTING;
+    src_list_page(s);
+}
+
+static void src_list_done(void *ctx, const struct net_response *r)
+{
+    struct ksrc *s = ctx;
+    s->req = NULL;
+    if (r->status == 410) { /* continue token expired: start over */
+        s->relist = true;
+        src_list(s);
+        return;
+    }
+    if (r->status != 200) {
+        src_failed(s, r);
+        return;
+    }
+    struct decode_list_meta meta = {0};
+    struct idw_err err = {{0}};
+    int rc = decode_list_page(r->body, r->body_len, s->def->type, src_item, s, &meta, &err);
+    if (rc == 410) {
+        decode_list_meta_free(&meta);
+        src_list(s);
+        return;
+    }
+    if (rc != 0) {
+        decode_list_meta_free(&meta);
+        struct net_response fake = *r;
+        snprintf(fake.error, sizeof fake.error, "list %s: %s", s->def->name, err.msg);
+        src_failed(s, &fake);
+        return;
+    }
+    s->listed += meta.items;
+    s->ss->count = s->held;
+    s->ss->total_hint = meta.remaining > 0 ? s->listed + (size_t)meta.remaining : 0;
+    src_success(s);
+    if (!str_empty(meta.continue_token)) {
+        free(s->cont);
+        s->cont = meta.continue_token;
+        meta.continue_token = NULL;
+        decode_list_meta_free(&meta);
+        src_list_page(s);
+        return;
+    }
+    free(s->rv);
+    s->rv = meta.resource_version;
+    meta.resource_version = NULL;
+    decode_list_meta_free(&meta);
+    free(s->cont);
+    s->cont = NULL;
+    src_sweep(s);
+    s->ss->count = s->held;
+    s->ss->total_hint = 0;
+    s->ss->state = STORE_SRC_SYNCED;
+    s->ss->error[0] = '\0';
+    s->first_done = true;
+    if (s->k->c.one_shot) {
+        s->phase = PH_DONE;
+        check_all_listed(s->k);
+        return;
+    }
+    check_all_listed(s->k);
+    src_watch(s);
+}
+
+static int src_watch_line(void *ctx, const char *line, size_t len)
+{
+    struct ksrc *s = ctx;
+    struct decode_event ev;
+    struct idw_err err = {{0}};
+    if (len == 0)
+        return 0;
+    int rc = decode_watch_event(line, len, s->def->type, &ev, &err);
+    s->k->stats.events++;
+    s->watch_events++;
+    if (rc < 0) {
+        bool envelope_ok = ev.resource_version != NULL &&
+                           (ev.type == DECODE_EV_ADDED || ev.type == DECODE_EV_MODIFIED ||
+                            ev.type == DECODE_EV_DELETED);
+        if (envelope_ok) { /* a bad object: skip it, keep our place */
+            s->ss->skipped++;
+            snprintf(s->ss->skip_reason, sizeof s->ss->skip_reason, "%s", err.msg);
+            free(s->rv);
+            s->rv = ev.resource_version;
+            ev.resource_version = NULL;
+            decode_event_free(&ev);
+            return 0;
+        }
+        /* A broken event line: we may have missed a change, so list again. */
+        decode_event_free(&ev);
+        snprintf(s->ss->skip_reason, sizeof s->ss->skip_reason, "%s", err.msg);
+        s->relist = true;
+        return 1;
+    }
+    switch (ev.type) {
+    case DECODE_EV_ERROR:
+        if (ev.status_code == 410 || str_eq(ev.status_reason, "Expired") ||
+            str_eq(ev.status_reason, "Gone"))
+            s->relist = true;
+        else {
+            char msg[256];
+            char safe[200];
+            str_sanitize(safe, sizeof safe, ev.status_message ? ev.status_message : "");
+            snprintf(msg, sizeof msg, "watch: %d %s", ev.status_code, safe);
+            src_error(s, msg, STORE_SRC_ERROR);
+        }
+        decode_event_free(&ev);
+        return 1;
+    case DECODE_EV_BOOKMARK: break;
+    default:
+        src_apply(s, ev.type, &ev.obj);
+        s->ss->count = s->held;
+        break;
+    }
+    if (ev.resource_version) {
+        free(s->rv);
+        s->rv = ev.resource_version;
+        ev.resource_version = NULL;
+    }
+    s->ss->last_success = time_now();
+    decode_event_free(&ev);
+    return 0;
+}
+
+static void src_watch_done(void *ctx, const struct net_response *r)
+{
+    struct ksrc *s = ctx;
+    s->req = NULL;
+    if (s->relist || r->status == 410) {
+        s->relist = true;
+        src_list(s);
+        return;
+    }
+    if (r->status == 200 && (r->curl_code == 0 || r->stopped)) {
+        if (s->ss->state == STORE_SRC_ERROR && !r->stopped)
+            s->ss->state = STORE_SRC_SYNCED;
+        /* The server's timeout: watch again from where we are (not hot if it ended at once). */
+        if (time_now_ms() - s->watch_started < 1000 && s->watch_events == 0) {
+            s->failures++;
+            src_later(s, net_backoff_ms(s->failures, BACKOFF_BASE_MS, BACKOFF_CAP_MS, src_rand()));
+        } else {
+            src_watch(s);
+        }
+        return;
+    }
+    if (r->status == 200) { /* cut mid-stream (reset, truncated): reconnect soon */
+        s->failures++;
+        src_later(s, net_backoff_ms(s->failures - 1, 200, BACKOFF_CAP_MS, src_rand()));
+        return;
+    }
+    src_failed(s, r);
+}
+
+static void src_watch(struct ksrc *s)
+{
+    s->phase = PH_WATCHING;
+    char *path = src_path(s, true);
+    struct kreq_opts o = {
+        .path = path,
+        .accept = s->def->meta_only ? ACCEPT_META_WATCH : ACCEPT_JSON,
+        .timeout_ms = ((long)s->watch_timeout + 30) * 1000, /* the server should end it first */
+        .on_line = src_watch_line,
+        .done = src_watch_done,
+        .ctx = s,
+    };
+    s->req = kreq_start(s->k, &o);
+    s->k->stats.watches++;
+    free(path);
+}
+
+static void check_all_listed(struct kube_client *k)
+{
+    for (int i = 0; i < KSRC__COUNT; i++)
+        if (k->src[i].phase != PH_OFF && !k->src[i].first_done)
+            return;
+    k->listed_all = true;
+    if (k->c.one_shot && !k->logs_started) {
+        k->logs_started = true;
+        klogs_start_oneshot(k->logs);
+    }
+}
+
+/* ---- discovery -------------------------------------------------------------------------- */
+
+static void src_start(struct ksrc *s)
+{
+    if (s->phase == PH_OFF)
+        return;
+    src_list(s);
+}
+
+static void discovery_done(void *ctx, const struct net_response *r)
+{
+    struct kube_client *k = ctx;
+    k->discovery = NULL;
+    bool have_group = true; /* unknown: try, a 404 will tell */
+    if (r->status == 200) {
+        have_group = false;
+        cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+        const cJSON *g;
+        cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(j, "groups"))
+        {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(g, "name");
+            if (cJSON_IsString(n) && !strcmp(n->valuestring, AADPODID_GROUP))
+                have_group = true;
+        }
+        cJSON_Delete(j);
+    }
+    for (int i = 0; i < KSRC__COUNT; i++) {
+        struct ksrc *s = &k->src[i];
+        if (s->def->group && !have_group) {
+            s->phase = PH_OFF;
+            s->first_done = true;
+            s->ss->state = STORE_SRC_ABSENT;
+            s->ss->error[0] = '\0';
+        }
+    }
+    for (int i = 0; i < KSRC__COUNT; i++)
+        src_start(&k->src[i]);
+    check_all_listed(k);
+}
+
+/* ---- public ----------------------------------------------------------------------------- */
+
+struct store *kube_client_store(struct kube_client *k)
+{
+    return k->store;
+}
+
+struct net *kube_client_net(struct kube_client *k)
+{
+    return k->net;
+}
+
+const struct kube_client_config *kube_client_cfg(const struct kube_client *k)
+{
+    return &k->c;
+}
+
+void kube_client_count_log(struct kube_client *k, bool stream, size_t lines)
+{
+    if (stream)
+        k->stats.log_streams++;
+    k->stats.log_lines += lines;
+}
+
+int kube_client_new(const struct kube_client_config *c, struct kube_client **out,
+                    struct idw_err *err)
+{
+    *out = NULL;
+    if (!c || !c->cfg || !c->net || !c->store)
+        return idw_err_set(err, "kube client: missing config, net or store");
+    if (str_empty(c->cfg->server))
+        return idw_err_set(err, "kube client: no server");
+    struct kube_client *k = xcalloc(1, sizeof *k);
+    k->c = *c;
+    if (!k->c.log_window)
+        k->c.log_window = 3600;
+    k->net = c->net;
+    k->store = c->store;
+    k->server = xstrdup(c->cfg->server);
+    k->auth = kube_auth_new(c->net, c->cfg);
+    k->tls_base = (struct net_tls){
+        .ca_pem = c->cfg->ca_pem,
+        .ca_len = c->cfg->ca_len,
+        .insecure = c->cfg->insecure,
+        .server_name = c->cfg->tls_server_name,
+        .proxy = c->cfg->proxy_url,
+        .no_compression = c->cfg->disable_compression,
+    };
+    for (int i = 0; i < KSRC__COUNT; i++) {
+        struct ksrc *s = &k->src[i];
+        s->k = k;
+        s->id = (enum ksrc_id)i;
+        s->def = &ksrc_defs[i];
+        s->phase = PH_IDLE;
+        if (i == KSRC_PODS_RUNNING && c->skip_running_pods)
+            s->phase = PH_OFF;
+        s->ss = s->phase == PH_OFF ? NULL : store_source(k->store, s->def->name);
+    }
+    /* PH_OFF sources still need a store_source pointer for code paths that touch it. */
+    for (int i = 0; i < KSRC__COUNT; i++)
+        if (!k->src[i].ss)
+            k->src[i].ss = xcalloc(1, sizeof *k->src[i].ss);
+    k->logs = klogs_new(k);
+    *out = k;
+    return 0;
+}
+
+void kube_client_start(struct kube_client *k)
+{
+    if (k->started)
+        return;
+    k->started = true;
+    struct kreq_opts o = {
+        .path = "/apis", .timeout_ms = 30000, .max_retries = 2, .done = discovery_done, .ctx = k};
+    k->discovery = kreq_start(k, &o);
+}
+
+void kube_client_free(struct kube_client *k)
+{
+    if (!k)
+        return;
+    kreq_cancel(k->discovery);
+    for (int i = 0; i < KSRC__COUNT; i++) {
+        struct ksrc *s = &k->src[i];
+        kreq_cancel(s->req);
+        if (s->timer)
+            net_timer_cancel(k->net, s->timer);
+        free(s->rv);
+        free(s->cont);
+        if (i == KSRC_PODS_RUNNING && k->c.skip_running_pods)
+            free(s->ss);
+    }
+    klogs_free(k->logs);
+    struct presence *p, *tmp;
+    HASH_ITER(hh, k->presence, p, tmp)
+    presence_drop(k, p);
+    kube_auth_free(k->auth);
+    free(k->server);
+    free(k->fatal);
+    free(k);
+}
+
+bool kube_client_done(const struct kube_client *k)
+{
+    if (!k->listed_all)
+        return false;
+    return !k->c.one_shot || klogs_done(k->logs);
+}
+
+const char *kube_client_fatal(const struct kube_client *k)
+{
+    return k->any_success ? NULL : k->fatal;
+}
+
+void kube_client_get_stats(const struct kube_client *k, struct kube_client_stats *out)
+{
+    *out = k->stats;
+    out->exec_runs = kube_auth_exec_runs(k->auth);
+}
+
+/* ---- one-off requests: generic, PATCH, SSAR -------------------------------------------- */
+
+struct kcall {
+    kube_result_fn fn;
+    kube_ssar_fn ssar;
+    void *ctx;
+};
+
+static void kcall_done(void *ctx, const struct net_response *r)
+{
+    struct kcall *c = ctx;
+    struct kube_result res = {
+        .status = r->status, .body = r->body, .body_len = r->body_len, .refused = r->guard_refused};
+    if (r->status < 200 || r->status >= 300 || r->error[0])
+        kube_describe_failure(r, res.message, sizeof res.message);
+    if (c->fn) {
+        c->fn(c->ctx, &res);
+    } else if (c->ssar) {
+        if (r->status != 201 && r->status != 200) {
+            c->ssar(c->ctx, false, NULL, res.message);
+        } else {
+            cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+            const cJSON *al = cJSON_GetObjectItemCaseSensitive(st, "allowed");
+            const cJSON *rs = cJSON_GetObjectItemCaseSensitive(st, "reason");
+            const cJSON *ee = cJSON_GetObjectItemCaseSensitive(st, "evaluationError");
+            char reason[256] = "";
+            if (cJSON_IsString(rs))
+                str_sanitize(reason, sizeof reason, rs->valuestring);
+            if (!cJSON_IsBool(al))
+                c->ssar(c->ctx, false, NULL, "SelfSubjectAccessReview: no status.allowed");
+            else if (cJSON_IsString(ee) && *ee->valuestring && !cJSON_IsTrue(al)) {
+                char e[256];
+                str_sanitize(e, sizeof e, ee->valuestring);
+                c->ssar(c->ctx, false, reason, e);
+            } else
+                c->ssar(c->ctx, cJSON_IsTrue(al), reason, NULL);
+            cJSON_Delete(j);
+        }
+    }
+    free(c);
+}
+
+int kube_request(struct kube_client *k, const char *method, const char *path,
+                 const char *content_type, const char *body, size_t body_len, kube_result_fn fn,
+                 void *ctx, struct idw_err *err)
+{
+    if (!path || path[0] != '/')
+        return idw_err_set(err, "request path must start with '/'");
+    struct kcall *c = xcalloc(1, sizeof *c);
+    c->fn = fn;
+    c->ctx = ctx;
+    struct kreq_opts o = {.method = method,
+                          .path = path,
+                          .content_type = content_type,
+                          .body = body,
+                          .body_len = body_len,
+                          .timeout_ms = 60000,
+                          .max_retries = 2,
+                          .done = kcall_done,
+                          .ctx = c};
+    kreq_start(k, &o);
+    return 0;
+}
+
+static const char *const patch_ctypes[] = {
+#define X(id, ct) ct,
+    KUBE_PATCH_TYPES(X)
+#undef X
+};
+
+int kube_patch(struct kube_client *k, const char *path, enum kube_patch_type type, const char *body,
+               bool dry_run, kube_result_fn fn, void *ctx, struct idw_err *err)
+{
+    if ((size_t)type >= sizeof patch_ctypes / sizeof patch_ctypes[0])
+        return idw_err_set(err, "unknown patch type");
+    char *full = xasprintf("%s%sfieldManager=idwatch%s", path, strchr(path, '?') ? "&" : "?",
+                           dry_run ? "&dryRun=All" : "");
+    int rc = kube_request(k, "PATCH", full, patch_ctypes[type], body, body ? strlen(body) : 0, fn,
+                          ctx, err);
+    free(full);
+    return rc;
+}
+
+int kube_ssar(struct kube_client *k, const char *verb, const char *group, const char *resource,
+              const char *subresource, const char *ns, const char *name, kube_ssar_fn fn, void *ctx,
+              struct idw_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "apiVersion", "authorization.k8s.io/v1");
+    cJSON_AddStringToObject(root, "kind", "SelfSubjectAccessReview");
+    cJSON *ra =
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(root, "spec"), "resourceAttributes");
+    if (ns)
+        cJSON_AddStringToObject(ra, "namespace", ns);
+    cJSON_AddStringToObject(ra, "verb", verb ? verb : "get");
+    cJSON_AddStringToObject(ra, "group", group ? group : "");
+    cJSON_AddStringToObject(ra, "resource", resource ? resource : "");
+    if (subresource)
+        cJSON_AddStringToObject(ra, "subresource", subresource);
+    if (name)
+        cJSON_AddStringToObject(ra, "name", name);
+    char *body = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    struct kcall *c = xcalloc(1, sizeof *c);
+    c->ssar = fn;
+    c->ctx = ctx;
+    struct kreq_opts o = {.method = "POST",
+                          .path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                          .content_type = "application/json",
+                          .body = body,
+                          .body_len = strlen(body),
+                          .timeout_ms = 30000,
+                          .done = kcall_done,
+                          .ctx = c};
+    kreq_start(k, &o);
+    cJSON_free(body);
+    (void)err;
+    return 0;
+}
