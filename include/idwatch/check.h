@@ -1,0 +1,458 @@
+/* check: the verdicts. Pure functions from the store to per-workload and per-cluster results
+ * (mechanism, federation, projection, pod-identity activity, findings). No I/O, no curses, no curl.
+ *
+ * Every status enum and the finding codes are X-macro tables: the report strings, severities,
+ * message and remedy templates live there and nowhere else.
+ */
+#ifndef IDWATCH_CHECK_H
+#define IDWATCH_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "idwatch/model.h"
+#include "idwatch/store.h"
+
+/* ---- status enums: X(ID, "report string") ------------------------------------------------- */
+
+#define CHECK_SEVERITIES(X)                                                                        \
+    X(ERROR, "error")                                                                              \
+    X(WARNING, "warning")                                                                          \
+    X(INFO, "info")
+
+#define CHECK_MECHANISMS(X)                                                                        \
+    X(WI, "workload-identity")                                                                     \
+    X(PI, "pod-identity")                                                                          \
+    X(BOTH, "both")                                                                                \
+    X(NONE, "none")
+
+#define CHECK_FEDERATIONS(X)                                                                       \
+    X(OK, "ok")                                                                                    \
+    X(MISSING, "missing")                                                                          \
+    X(ISSUER_MISMATCH, "issuer-mismatch")                                                          \
+    X(SUBJECT_MISMATCH, "subject-mismatch")                                                        \
+    X(AUDIENCE_MISMATCH, "audience-mismatch")                                                      \
+    X(IDENTITY_NOT_FOUND, "identity-not-found")                                                    \
+    X(NO_CLIENT_ID, "no-client-id")                                                                \
+    X(NOT_APPLICABLE, "not-applicable")                                                            \
+    X(UNKNOWN, "unknown")
+
+#define CHECK_PROJECTIONS(X)                                                                       \
+    X(OK, "ok")                                                                                    \
+    X(NOT_INJECTED, "not-injected")                                                                \
+    X(PARTIAL, "partial")                                                                          \
+    X(WEBHOOK_MISSING, "webhook-missing")                                                          \
+    X(INVALID_EXPIRATION, "invalid-expiration")                                                    \
+    X(NOT_APPLICABLE, "not-applicable")                                                            \
+    X(UNKNOWN, "unknown")
+
+#define CHECK_ACTIVITIES(X)                                                                        \
+    X(ACTIVE, "active")                                                                            \
+    X(ERRORS, "errors")                                                                            \
+    X(QUIET, "quiet")                                                                              \
+    X(NOT_APPLICABLE, "not-applicable")                                                            \
+    X(UNKNOWN, "unknown")
+
+#define CHECK_OIDCS(X)                                                                             \
+    X(OK, "ok")                                                                                    \
+    X(DISABLED, "disabled")                                                                        \
+    X(UNREACHABLE, "unreachable")                                                                  \
+    X(KEYS_MISMATCH, "keys-mismatch")                                                              \
+    X(UNKNOWN, "unknown")
+
+#define CHECK_WEBHOOKS(X)                                                                          \
+    X(OK, "ok")                                                                                    \
+    X(DEGRADED, "degraded")                                                                        \
+    X(MISSING, "missing")                                                                          \
+    X(UNKNOWN, "unknown")
+
+#define CHECK_PODIDS(X)                                                                            \
+    X(RUNNING, "running")                                                                          \
+    X(DEGRADED, "degraded")                                                                        \
+    X(ABSENT, "absent")                                                                            \
+    X(UNKNOWN, "unknown")
+
+#define X(id, str) CHECK_SEV_##id,
+enum check_severity { CHECK_SEVERITIES(X) CHECK_SEV__COUNT };
+#undef X
+#define X(id, str) CHECK_MECH_##id,
+enum check_mechanism { CHECK_MECHANISMS(X) CHECK_MECH__COUNT };
+#undef X
+#define X(id, str) CHECK_FED_##id,
+enum check_federation { CHECK_FEDERATIONS(X) CHECK_FED__COUNT };
+#undef X
+#define X(id, str) CHECK_PROJ_##id,
+enum check_projection { CHECK_PROJECTIONS(X) CHECK_PROJ__COUNT };
+#undef X
+#define X(id, str) CHECK_ACT_##id,
+enum check_activity { CHECK_ACTIVITIES(X) CHECK_ACT__COUNT };
+#undef X
+#define X(id, str) CHECK_OIDC_##id,
+enum check_oidc { CHECK_OIDCS(X) CHECK_OIDC__COUNT };
+#undef X
+#define X(id, str) CHECK_WEBHOOK_##id,
+enum check_webhook { CHECK_WEBHOOKS(X) CHECK_WEBHOOK__COUNT };
+#undef X
+#define X(id, str) CHECK_PODID_##id,
+enum check_podid { CHECK_PODIDS(X) CHECK_PODID__COUNT };
+#undef X
+
+/* The report strings ("issuer-mismatch", ...). Out-of-range values give "unknown". */
+const char *check_severity_name(enum check_severity v);
+const char *check_mechanism_name(enum check_mechanism v);
+const char *check_federation_name(enum check_federation v);
+const char *check_projection_name(enum check_projection v);
+const char *check_activity_name(enum check_activity v);
+const char *check_oidc_name(enum check_oidc v);
+const char *check_webhook_name(enum check_webhook v);
+const char *check_podid_name(enum check_podid v);
+
+/* ---- finding codes ------------------------------------------------------------------------
+ * X(CODE, severity, action key, message template, remedy template)
+ * Templates expand ${var} from the finding's context (ns, name, kind, res, sa, value, client_id,
+ * identity, id_name, rg, issuer, fic, pod, container, count, total, detail, patch, window).
+ * The action key is the dashboard key that applies the remedy: w = label the pod template,
+ * a = annotate the SA with the client id, f = create/fix the federated credential, p = remove
+ * aadpodidbinding, x / X = add / remove the proxy-sidecar annotation, R = rollout restart;
+ * 0 = nothing idwatch can apply (the remedy is a command for the user). */
+#define CHECK_PATCH_CMD "kubectl -n ${ns} patch ${res} ${name} --type merge -p '${patch}'"
+#define CHECK_RESTART_CMD "kubectl -n ${ns} rollout restart ${res}/${name}"
+#define CHECK_FIC_CREATE_CMD                                                                       \
+    "az identity federated-credential create --name ${fic} --identity-name ${id_name} "            \
+    "--resource-group ${rg} --issuer ${issuer} --subject system:serviceaccount:${ns}:${sa} "       \
+    "--audiences api://AzureADTokenExchange"
+#define CHECK_FIC_UPDATE_CMD                                                                       \
+    "az identity federated-credential update --name ${fic} --identity-name ${id_name} "            \
+    "--resource-group ${rg} --issuer ${issuer} --subject system:serviceaccount:${ns}:${sa} "       \
+    "--audiences api://AzureADTokenExchange"
+
+#define CHECK_FINDINGS(X)                                                                          \
+    /* mechanism */                                                                                \
+    X(WI_LABEL_VALUE, ERROR, 'w',                                                                  \
+      "${kind} ${ns}/${name}: label azure.workload.identity/use=\"${value}\" is not exactly "      \
+      "\"true\", so the webhook ignores its pods",                                                 \
+      CHECK_PATCH_CMD)                                                                             \
+    X(WI_LABEL_ON_SA, WARNING, 'w',                                                                \
+      "${kind} ${ns}/${name}: azure.workload.identity/use is on service account ${sa}, not on "    \
+      "the pod template (ignored since webhook v1.0)",                                             \
+      CHECK_PATCH_CMD)                                                                             \
+    X(WI_LABEL_ON_WORKLOAD, WARNING, 'w',                                                          \
+      "${kind} ${ns}/${name}: azure.workload.identity/use is on the ${kind}'s own metadata, not "  \
+      "on its pod template",                                                                       \
+      CHECK_PATCH_CMD)                                                                             \
+    X(WI_SA_NOT_FOUND, ERROR, 0,                                                                   \
+      "${kind} ${ns}/${name}: service account ${sa} does not exist (the webhook rejects its "      \
+      "pods)",                                                                                     \
+      "kubectl -n ${ns} create serviceaccount ${sa}")                                              \
+    /* federation */                                                                               \
+    X(FED_NO_CLIENT_ID, ERROR, 'a',                                                                \
+      "service account ${ns}/${sa} (used by ${kind} ${name}) has no "                              \
+      "azure.workload.identity/client-id annotation${detail}",                                     \
+      "kubectl -n ${ns} annotate serviceaccount ${sa} "                                            \
+      "azure.workload.identity/client-id=${client_id}")                                            \
+    X(FED_IDENTITY_NOT_FOUND, ERROR, 0,                                                            \
+      "service account ${ns}/${sa}: client id ${client_id} names no managed identity or app "      \
+      "registration idwatch can see",                                                              \
+      "az identity list --query \"[?clientId=='${client_id}']\" -o table")                         \
+    X(FIC_MISSING, ERROR, 'f',                                                                     \
+      "identity ${identity} has no federated credential for system:serviceaccount:${ns}:${sa}",    \
+      CHECK_FIC_CREATE_CMD)                                                                        \
+    X(FIC_ISSUER_MISMATCH, ERROR, 'f',                                                             \
+      "federated credential ${fic} on ${identity}: issuer does not match the cluster issuer "      \
+      "(${detail})",                                                                               \
+      CHECK_FIC_UPDATE_CMD)                                                                        \
+    X(FIC_SUBJECT_MISMATCH, ERROR, 'f',                                                            \
+      "federated credential ${fic} on ${identity}: subject ${value} is not "                       \
+      "system:serviceaccount:${ns}:${sa}${detail}",                                                \
+      CHECK_FIC_UPDATE_CMD)                                                                        \
+    X(FIC_AUDIENCE_MISMATCH, ERROR, 'f',                                                           \
+      "federated credential ${fic} on ${identity}: audiences ${value} are not exactly "            \
+      "[api://AzureADTokenExchange]",                                                              \
+      CHECK_FIC_UPDATE_CMD)                                                                        \
+    X(FIC_NEAR_LIMIT, WARNING, 0,                                                                  \
+      "identity ${identity} (used by ${ns}/${sa}) has ${count} federated credentials (max 20)",    \
+      "az identity federated-credential list --identity-name ${id_name} --resource-group ${rg} "   \
+      "-o table")                                                                                  \
+    X(FED_TENANT_MISMATCH, ERROR, 0,                                                               \
+      "service account ${ns}/${sa}: tenant-id annotation ${value} differs from the identity's "    \
+      "tenant ${detail}",                                                                          \
+      "kubectl -n ${ns} annotate --overwrite serviceaccount ${sa} "                                \
+      "azure.workload.identity/tenant-id=${detail}")                                               \
+    X(FED_TENANT_EMPTY, WARNING, 0,                                                                \
+      "service account ${ns}/${sa}: tenant-id annotation is empty, so AZURE_TENANT_ID is not "     \
+      "injected",                                                                                  \
+      "kubectl -n ${ns} annotate serviceaccount ${sa} azure.workload.identity/tenant-id-")         \
+    /* projection */                                                                               \
+    X(PROJ_NOT_INJECTED, ERROR, 'R',                                                               \
+      "${kind} ${ns}/${name}: ${count} of ${total} pods have no projected Azure token (created "   \
+      "before the label or the webhook)",                                                          \
+      CHECK_RESTART_CMD)                                                                           \
+    X(PROJ_PARTIAL, ERROR, 'R',                                                                    \
+      "${kind} ${ns}/${name}: container ${container} of pod ${pod} lacks "                         \
+      "AZURE_FEDERATED_TOKEN_FILE or its token mount",                                             \
+      CHECK_RESTART_CMD)                                                                           \
+    X(PROJ_WEBHOOK_MISSING, ERROR, 0,                                                              \
+      "${kind} ${ns}/${name}: new pods cannot get an Azure token: ${detail}",                      \
+      "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer "                       \
+      "--enable-workload-identity")                                                                \
+    X(PROJ_INVALID_EXPIRATION, ERROR, 0,                                                           \
+      "${kind} ${ns}/${name}: service-account-token-expiration=\"${value}\" on service account "   \
+      "${sa} is not an integer in 3600..86400, so the webhook rejects new pods",                   \
+      "kubectl -n ${ns} annotate --overwrite serviceaccount ${sa} "                                \
+      "azure.workload.identity/service-account-token-expiration=3600")                             \
+    X(PROJ_INVALID_EXPIRATION_POD, ERROR, 0,                                                       \
+      "${kind} ${ns}/${name}: service-account-token-expiration=\"${value}\" on the pod template "  \
+      "is not an integer in 3600..86400, so the webhook rejects new pods",                         \
+      CHECK_PATCH_CMD)                                                                             \
+    X(PROJ_CLIENT_ID_STALE, WARNING, 'R',                                                          \
+      "${kind} ${ns}/${name}: pod ${pod} has AZURE_CLIENT_ID=${value} but service account ${sa} "  \
+      "says ${client_id} (pod older than the annotation, or set by hand)",                         \
+      CHECK_RESTART_CMD)                                                                           \
+    X(PROXY_NOT_INJECTED, WARNING, 'R',                                                            \
+      "${kind} ${ns}/${name}: pod ${pod} asks for the proxy sidecar but has no ${container} "      \
+      "container",                                                                                 \
+      CHECK_RESTART_CMD)                                                                           \
+    X(PROXY_FALSE_VALUE, WARNING, 'X',                                                             \
+      "${kind} ${ns}/${name}: inject-proxy-sidecar=\"${value}\" still injects the proxy (the "     \
+      "webhook only checks that the key exists)",                                                  \
+      CHECK_PATCH_CMD)                                                                             \
+    X(PROXY_HOST_NETWORK, ERROR, 'X',                                                              \
+      "${kind} ${ns}/${name}: hostNetwork pods cannot get the proxy sidecar; the webhook "         \
+      "rejects them",                                                                              \
+      CHECK_PATCH_CMD)                                                                             \
+    /* pod identity, per workload */                                                               \
+    X(PI_NO_BINDING, ERROR, 'p',                                                                   \
+      "${kind} ${ns}/${name}: label aadpodidbinding=${value} matches no "                          \
+      "AzureIdentityBinding${detail}",                                                             \
+      CHECK_PATCH_CMD)                                                                             \
+    X(PI_IDENTITY_MISSING, ERROR, 0,                                                               \
+      "${kind} ${ns}/${name}: AzureIdentityBinding ${value} names AzureIdentity ${identity}, "     \
+      "which does not exist${detail}",                                                             \
+      "kubectl get azureidentities -A")                                                            \
+    X(PI_IN_USE, WARNING, 'w',                                                                     \
+      "${kind} ${ns}/${name} still uses AAD Pod Identity (aadpodidbinding=${value}), deprecated "  \
+      "since 2022-10",                                                                             \
+      CHECK_PATCH_CMD)                                                                             \
+    X(PI_LABEL_LEFTOVER, INFO, 'p',                                                                \
+      "${kind} ${ns}/${name} uses workload identity and still carries aadpodidbinding=${value}: "  \
+      "remove it once verified",                                                                   \
+      CHECK_PATCH_CMD)                                                                             \
+    X(PI_STILL_REQUESTING, WARNING, 0,                                                             \
+      "${kind} ${ns}/${name} uses workload identity but still asked NMI for ${count} tokens in "   \
+      "the last ${window}",                                                                        \
+      "kubectl -n ${ns} get pods -o wide   # find the pods still calling IMDS")                    \
+    X(PI_REQUEST_ERRORS, WARNING, 0,                                                               \
+      "${kind} ${ns}/${name}: NMI answered ${count} of ${total} token requests with an error in "  \
+      "the last ${window} (${detail})",                                                            \
+      "kubectl get azureassignedidentities -A -o wide")                                            \
+    X(PI_NMI_ABSENT, WARNING, 'p',                                                                 \
+      "${kind} ${ns}/${name}: labelled aadpodidbinding=${value} but no NMI runs, so the label "    \
+      "does nothing",                                                                              \
+      CHECK_PATCH_CMD)                                                                             \
+    /* cluster */                                                                                  \
+    X(OIDC_DISABLED, ERROR, 0,                                                                     \
+      "the cluster's OIDC issuer is disabled; workload identity cannot work",                      \
+      "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer")                       \
+    X(OIDC_UNREACHABLE, ERROR, 0, "the OIDC issuer ${issuer} is not reachable: ${detail}",         \
+      "curl -fsS ${issuer}.well-known/openid-configuration")                                       \
+    X(OIDC_KEYS_MISMATCH, ERROR, 0,                                                                \
+      "the public JWKS of ${issuer} does not hold the cluster's signing keys: ${detail}",          \
+      "az aks update -g <resource-group> -n <cluster>   # reconciles the issuer")                  \
+    X(OIDC_NOT_PUBLIC, ERROR, 0,                                                                   \
+      "the cluster issuer ${issuer} is not a public URL; no federated credential can match it",    \
+      "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer")                       \
+    X(OIDC_ISSUER_DIFFERS, WARNING, 0,                                                             \
+      "ARM reports issuer ${issuer} but the API server issues tokens for ${value}",                \
+      "kubectl get --raw /.well-known/openid-configuration")                                       \
+    X(WEBHOOK_MISSING, ERROR, 0,                                                                   \
+      "no mutating webhook mutation.azure-workload-identity.io: ${count} workloads use workload "  \
+      "identity",                                                                                  \
+      "az aks update -g <resource-group> -n <cluster> --enable-workload-identity")                 \
+    X(WEBHOOK_DOWN, ERROR, 0,                                                                      \
+      "webhook deployment ${ns}/azure-wi-webhook-controller-manager has no available replicas; "   \
+      "labelled pods cannot be created",                                                           \
+      "kubectl -n ${ns} get deploy,pods,endpointslices -l azure-workload-identity.io/system=true") \
+    X(WEBHOOK_DEGRADED, WARNING, 0,                                                                \
+      "webhook deployment ${ns}/azure-wi-webhook-controller-manager: ${count} of ${total} "        \
+      "replicas available",                                                                        \
+      "kubectl -n ${ns} describe deployment azure-wi-webhook-controller-manager")                  \
+    X(WEBHOOK_CA_EMPTY, ERROR, 0,                                                                  \
+      "mutating webhook configuration ${name} has an empty caBundle; every labelled pod create "   \
+      "fails TLS",                                                                                 \
+      "kubectl -n ${ns} logs deployment/azure-wi-webhook-controller-manager")                      \
+    X(WEBHOOK_POLICY, WARNING, 0,                                                                  \
+      "mutating webhook configuration ${name}: ${detail} (pre-v1.0 install or patched)",           \
+      "kubectl get mutatingwebhookconfiguration ${name} -o yaml")                                  \
+    X(WEBHOOK_DOUBLE_INSTALL, WARNING, 0,                                                          \
+      "workload identity webhook is installed ${count} times (${detail})",                         \
+      "helm -n azure-workload-identity-system uninstall workload-identity-webhook")                \
+    X(PODID_DEGRADED, WARNING, 0, "AAD Pod Identity ${value}: ${count} of ${total} ready",         \
+      "kubectl -n ${ns} get pods -o wide")                                                         \
+    X(PODID_HALF_REMOVED, ERROR, 0,                                                                \
+      "NMI runs in ${ns} without MIC (standard mode): every IMDS call of an unbound pod waits "    \
+      "80 s and fails",                                                                            \
+      "kubectl -n ${ns} delete daemonset ${name}")                                                 \
+    X(PODID_REMOVAL_SAFE, INFO, 0, "nothing uses AAD Pod Identity any more; it can be removed",    \
+      "${detail}")
+
+#define X(code, sev, key, msg, remedy) CHECK_CODE_##code,
+enum check_code { CHECK_FINDINGS(X) CHECK_CODE__COUNT };
+#undef X
+
+const char *check_code_name(enum check_code c); /* "FIC_ISSUER_MISMATCH" */
+enum check_severity check_code_severity(enum check_code c);
+char check_code_action(enum check_code c);                    /* 'w', 'a', ... or 0 */
+int check_code_parse(const char *name, enum check_code *out); /* 0 or -1 */
+
+/* The JSON merge patch that the keys w, p, x and X apply to a workload of kind k (the pod
+ * template path differs for CronJobs). NULL for other keys or for bare Pods. Caller frees. */
+char *check_patch_json(enum model_workload_kind k, char key);
+
+struct check_finding {
+    enum check_code code;
+    enum check_severity severity;
+    char *message;  /* one line naming the object */
+    char *evidence; /* what idwatch saw (may be NULL) */
+    char *remedy;   /* the command to run (may be NULL) */
+    char action;    /* key that applies the remedy, or 0 */
+};
+
+/* ---- per-workload result ------------------------------------------------------------------ */
+
+/* One pod's token projection, for the detail pane. */
+struct check_pod {
+    char *name;
+    enum check_projection status; /* ok, not-injected, partial, or unknown (no spec) */
+    bool ready;
+    bool proxy;         /* has the azwi-proxy sidecar */
+    const char *layout; /* static: "v1.6" (azure/wi), "v1.5" (azure/tokens), "pre-v0.8",
+                           "custom", or NULL when not injected */
+    char *detail;       /* e.g. "container worker: no AZURE_FEDERATED_TOKEN_FILE" */
+};
+
+struct check_workload {
+    enum model_workload_kind kind;
+    char *namespace_;
+    char *name;
+    char *service_account;
+    enum check_mechanism mechanism;
+    char *pi_selector; /* value of aadpodidbinding on the template, or NULL */
+    struct {
+        enum check_federation status;
+        char *client_id;  /* from the SA annotation, or NULL */
+        char *identity;   /* ARM id (or app id) of the identity, or NULL */
+        char *credential; /* name of the matching (or nearest) FIC, or NULL */
+        char *detail;     /* one line: why this status (NULL for not-applicable) */
+    } federation;
+    struct {
+        enum check_projection status;
+        int pods_ok;
+        int pods_total;
+        char *detail; /* NULL for not-applicable */
+        struct check_pod *pods;
+        size_t n_pods;
+    } projection;
+    struct {
+        enum check_activity status;
+        int64_t requests;
+        int64_t errors;
+        int64_t last_seen; /* epoch seconds, 0 = never in the window */
+        int64_t window_seconds;
+        int last_status; /* HTTP code of the last request, 0 if none */
+    } activity;
+    int pods_bound; /* live pods whose aadpodidbinding a binding selects */
+    struct check_finding *findings;
+    size_t n_findings;
+    int n_errors;
+    int n_warnings;
+};
+
+/* ---- cluster result ----------------------------------------------------------------------- */
+
+struct check_cluster {
+    char *arm_id;      /* NULL when unknown */
+    char *oidc_issuer; /* ARM issuer URL, else the API server's; NULL when unknown */
+    struct {
+        enum check_oidc status;
+        char *detail;
+    } oidc;
+    struct {
+        enum check_webhook status;
+        int ready;
+        int desired;
+        char *namespace_; /* where the webhook's service runs, NULL when missing */
+        int installs;     /* number of webhooks named mutation.azure-workload-identity.io */
+        char *detail;
+    } webhook;
+    struct {
+        enum check_podid status;
+        int nmi_ready;
+        int nmi_desired;
+        int mic_ready;
+        int mic_desired;
+        int identities;    /* AzureIdentity objects */
+        int bindings;      /* AzureIdentityBinding objects */
+        bool managed_mode; /* AKS add-on / managed-mode NMI: bindings only match in their namespace
+                            */
+        char *namespace_;  /* where NMI runs, or NULL */
+        char *detail;
+    } pod_identity;
+    struct {
+        int total;
+        int workload_identity;
+        int pod_identity;
+        int both;
+        int none;
+        double percent_migrated; /* rounded to one decimal */
+    } migration;
+    struct {
+        bool safe;
+        char **blockers;
+        size_t n_blockers;
+    } removal;
+    int64_t nmi_requests;     /* token requests in the window (all senders) */
+    int64_t nmi_unattributed; /* of those, requests idwatch could not tie to a workload */
+    struct check_finding *findings;
+    size_t n_findings;
+    int n_errors;
+    int n_warnings;
+};
+
+/* ---- running the checks ------------------------------------------------------------------- */
+
+struct check_options {
+    int64_t now;                 /* epoch seconds used as "now"; 0 = the current time */
+    int64_t window_seconds;      /* NMI activity window; 0 = 3600 */
+    bool nmi_logs_unavailable;   /* NMI logs could not be read: activity is unknown */
+    const char *nmi_logs_reason; /* why (shown in details), may be NULL */
+};
+
+struct check_result {
+    struct check_cluster cluster;
+    struct check_workload *workloads; /* one per store workload; order is stable between runs */
+    size_t n_workloads;
+    uint64_t version;           /* bumped by every run or update that changed anything */
+    int64_t last_run_ms;        /* duration of the last run (monotonic ms), for the header */
+    struct check_state *state_; /* private: indexes and caches for incremental updates */
+};
+
+struct check_result *check_new(void);
+void check_free(struct check_result *r);
+
+/* Re-checks everything in the store. */
+void check_run(struct check_result *r, const struct store *s, const struct check_options *opt);
+/* Re-checks only the given workloads (as returned by store_take_dirty), drops results of
+ * workloads that are gone, and recomputes the cluster summary. all = true runs check_run. */
+void check_update(struct check_result *r, const struct store *s,
+                  const struct model_workload *const *dirty, size_t n_dirty, bool all,
+                  const struct check_options *opt);
+
+/* The result for one workload, or NULL. */
+const struct check_workload *check_find(const struct check_result *r, enum model_workload_kind k,
+                                        const char *ns, const char *name);
+
+/* Number of error findings over the cluster and all workloads (the report exit code rule). */
+size_t check_error_count(const struct check_result *r);
+
+#endif
