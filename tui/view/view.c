@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "idwatch/dialog.h"
 #include "idwatch/spark.h"
 #include "idwatch/term.h"
 #include "idwatch/theme.h"
@@ -177,9 +178,60 @@ struct view {
     bool hangup; /* stdin gone */
     char msg[IDW_ERR_MAX];
     bool msg_err;
+
+    /* actions dialog hooks (dialog.h) */
+    struct dialog_source dlg;
+    bool dlg_open;
+    uint64_t dlg_seen;
+    view_gate_fn gate;
+    void *gate_ctx;
 };
 
 static void handle_key(struct view *v, int key);
+
+/* ---- actions dialog hooks (dialog.h) ---- */
+
+void view_dialog_open(struct view *v, const struct dialog_source *src)
+{
+    v->dlg = *src;
+    v->dlg_open = src->content && src->key;
+    v->dlg_seen = src->version ? src->version(src->ctx) : 0;
+    v->dirty = true;
+}
+
+void view_dialog_close(struct view *v)
+{
+    v->dlg_open = false;
+    v->dirty = true;
+}
+
+bool view_dialog_is_open(const struct view *v)
+{
+    return v->dlg_open;
+}
+
+void view_set_gate(struct view *v, view_gate_fn fn, void *ctx)
+{
+    v->gate = fn;
+    v->gate_ctx = ctx;
+    v->dirty = true;
+}
+
+/* Read-only gating plus the app's per-object permission (SSAR, learnt 403s). */
+static bool view_key_allowed(const struct view *v, enum keymap_action a,
+                             const struct check_workload *w, const char **why)
+{
+    if (!keymap_allowed(a, v->cfg.read_only, why))
+        return false;
+    const struct keymap_info *in = keymap_info(a);
+    return !(in && in->mutates && v->gate && !v->gate(v->gate_ctx, a, w, why));
+}
+
+static void dialog_key(struct view *v, int key)
+{
+    if (v->dlg.key(v->dlg.ctx, dialog_map_key(key)) == 0)
+        v->dlg_open = false;
+}
 
 /* ---- small helpers ---- */
 
@@ -574,9 +626,12 @@ static void build_detail(struct view *v)
         if (f->remedy)
             vlines_add(l, THEME_DEFAULT, "      remedy:   %s", f->remedy);
         if (f->action) {
-            bool ro = v->cfg.read_only;
-            vlines_add(l, ro ? THEME_HINT_OFF : THEME_HINT_LABEL, "      key:      %c%s", f->action,
-                       ro ? "  (disabled: read-only mode)" : "  applies this remedy");
+            enum keymap_action ka = keymap_lookup(&v->km, (unsigned char)f->action);
+            const char *why = NULL;
+            bool ok = ka == KEYMAP_NONE || view_key_allowed(v, ka, cw, &why);
+            vlines_add(l, ok ? THEME_HINT_LABEL : THEME_HINT_OFF, "      key:      %c  %s%s%s",
+                       f->action, ok ? "applies this remedy" : "(",
+                       ok ? "" : why ? why : "not allowed", ok ? "" : ")");
         }
     }
 
@@ -853,6 +908,8 @@ bool view_needs_redraw(const struct view *v)
 {
     if (v->dirty || v->rows_stale)
         return true;
+    if (v->dlg_open && v->dlg.version && v->dlg.version(v->dlg.ctx) != v->dlg_seen)
+        return true;
     uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
     return sv != v->seen_store || cv != v->seen_checks;
@@ -1029,6 +1086,10 @@ static void run_mutating(struct view *v, enum keymap_action a)
         view_message(v, true, "%s: select a workload first", key);
         return;
     }
+    if (!view_key_allowed(v, a, w, &why)) {
+        view_message(v, true, "%s: %s", key, why ? why : "not allowed");
+        return;
+    }
     struct idw_err err = {{0}};
     if (v->cfg.cb.action(v->cfg.cb.ctx, a, w, &err) != 0)
         view_message(v, true, "%s: %s", key, err.msg[0] ? err.msg : "failed");
@@ -1140,6 +1201,10 @@ static void handle_key(struct view *v, int key)
     v->dirty = true;
     if (key == KEY_RESIZE)
         return;
+    if (v->dlg_open) {
+        dialog_key(v, key);
+        return;
+    }
     if (v->prompting) {
         prompt_key(v, key);
         return;
@@ -1545,7 +1610,7 @@ static void draw_hints(struct view *v, int y)
         const struct keymap_info *in = keymap_info((enum keymap_action)a);
         if (!in->hint)
             continue;
-        bool off = !keymap_allowed((enum keymap_action)a, v->cfg.read_only, NULL);
+        bool off = !view_key_allowed(v, (enum keymap_action)a, selected(v), NULL);
         char key[16];
         keymap_first_key((enum keymap_action)a, key);
         int need = wtable_text_width(key) + wtable_text_width(in->hint) + 2;
@@ -1684,6 +1749,13 @@ void view_draw(struct view *v)
     }
     draw_status(v, LINES - 2);
     draw_hints(v, LINES - 1);
+    if (v->dlg_open) { /* on top of everything */
+        struct dialog_content dc;
+        memset(&dc, 0, sizeof dc);
+        v->dlg.content(v->dlg.ctx, &dc);
+        dialog_draw(&v->term, &dc);
+        v->dlg_seen = v->dlg.version ? v->dlg.version(v->dlg.ctx) : 0;
+    }
     wnoutrefresh(stdscr);
     doupdate();
     v->dirty = false;
