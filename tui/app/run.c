@@ -1,0 +1,332 @@
+/* The two modes that talk to a cluster: `idwatch report` (one snapshot) and the dashboard. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "idwatch/actions.h"
+#include "idwatch/app.h"
+#include "idwatch/dialog.h"
+#include "idwatch/kubeconfig.h"
+#include "idwatch/net.h"
+#include "idwatch/report.h"
+#include "idwatch/session.h"
+#include "idwatch/view.h"
+
+int app_run_report(const struct app_options *opt);
+int app_run_interactive(const struct app_options *opt);
+
+/* How long a report may take before idwatch gives up (lists, logs, Azure, OIDC). */
+#define REPORT_DEADLINE_MS (180 * 1000)
+
+static int load_kubeconfig(const struct app_options *opt, struct kubeconfig **kc,
+                           struct idw_err *err)
+{
+    struct kubeconfig_source src = {.explicit_path = opt->kubeconfig};
+    return kubeconfig_load(&src, kc, err);
+}
+
+static enum report_format report_format_of(enum app_output o)
+{
+    switch (o) {
+    case APP_OUTPUT_JSON: return REPORT_JSON;
+    case APP_OUTPUT_MARKDOWN: return REPORT_MARKDOWN;
+    case APP_OUTPUT_CSV: return REPORT_CSV;
+    case APP_OUTPUT_TEXT: break;
+    }
+    return REPORT_TEXT;
+}
+
+int app_run_report(const struct app_options *opt)
+{
+    struct idw_err err;
+    struct kubeconfig *kc = NULL;
+    if (load_kubeconfig(opt, &kc, &err) != 0) {
+        fprintf(stderr, "idwatch: %s\n", err.msg);
+        return 2;
+    }
+    struct net_config ncfg = {.read_only = true, .authority_host = opt->authority_host};
+    struct net *net = net_new(&ncfg);
+    struct session *s = NULL;
+    if (session_open(opt, kc, NULL, net, true, &s, &err) != 0) {
+        fprintf(stderr, "idwatch: %s\n", err.msg);
+        net_free(net);
+        kubeconfig_free(kc);
+        return 2;
+    }
+    session_start(s);
+    int64_t deadline = time_now_ms() + REPORT_DEADLINE_MS;
+    int rc = 0;
+    for (;;) {
+        net_poll(net, 200);
+        session_tick(s);
+        if (session_fatal(s)) {
+            fprintf(stderr, "idwatch: cannot reach the cluster: %s\n", session_fatal(s));
+            rc = 2;
+            break;
+        }
+        if (session_done(s))
+            break;
+        if (time_now_ms() > deadline) {
+            fprintf(stderr, "idwatch: gave up after %d s waiting for the cluster and Azure\n",
+                    REPORT_DEADLINE_MS / 1000);
+            rc = 2;
+            break;
+        }
+    }
+    if (rc == 0) {
+        session_tick(s); /* the last changes */
+        struct idw_buf out = {0};
+        const struct kubeconfig_resolved *cfg = session_config(s);
+        struct report_meta meta = {.context = cfg->context, .server = cfg->server};
+        report_render(&out, report_format_of(opt->output), session_checks(s), &meta);
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        buf_free(&out);
+        rc = report_exit_code(session_checks(s));
+        if (fflush(stdout) != 0)
+            rc = 2;
+    }
+    session_close(s);
+    net_free(net);
+    kubeconfig_free(kc);
+    return rc;
+}
+
+/* ---- interactive ---- */
+
+struct app {
+    const struct app_options *opt;
+    struct kubeconfig *kc;
+    struct net *net;
+    struct session *session;
+    struct view *view;
+    struct actions *actions;
+    struct actions_io_kube kio;
+    struct dialog_line *dlg_lines; /* the dialog's lines, copied from the actions engine */
+    size_t dlg_cap;
+    bool terminal_gone;
+    const char **context_names;
+    size_t n_contexts;
+};
+
+static int app_actions_new(struct app *a, struct idw_err *err);
+
+static void app_on_input(void *ctx, int fd, int events)
+{
+    (void)fd;
+    (void)events;
+    struct app *a = ctx;
+    if (view_on_input(a->view) < 0)
+        a->terminal_gone = true;
+}
+
+static void cb_refresh(void *ctx)
+{
+    struct app *a = ctx;
+    session_refresh(a->session);
+    view_message(a->view, false, "refreshing Azure and the OIDC issuer");
+}
+
+static size_t cb_contexts(void *ctx, const char *const **names)
+{
+    struct app *a = ctx;
+    *names = a->context_names;
+    return a->n_contexts;
+}
+
+static void cb_switch_context(void *ctx, const char *name)
+{
+    struct app *a = ctx;
+    struct idw_err err;
+    struct session *next = NULL;
+    if (session_open(a->opt, a->kc, name, a->net, false, &next, &err) != 0) {
+        view_message(a->view, true, "context %s: %s", name, err.msg);
+        return;
+    }
+    /* The engine keeps contexts of requests of the old session: rebuild it with the session. */
+    struct actions *old_actions = a->actions;
+    a->actions = NULL;
+    if (view_dialog_is_open(a->view))
+        view_dialog_close(a->view);
+    session_close(a->session);
+    actions_free(old_actions);
+    a->session = next;
+    session_start(next);
+    const struct kubeconfig_resolved *cfg = session_config(next);
+    struct idw_err aerr;
+    if (app_actions_new(a, &aerr) != 0)
+        view_message(a->view, true, "actions: %s", aerr.msg);
+    view_set_source(a->view, session_store(next), session_checks(next), cfg->context,
+                    cfg->server);
+    view_message(a->view, false, "switched to context %s", cfg->context);
+}
+
+static void dlg_content(void *ctx, struct dialog_content *out)
+{
+    struct app *a = ctx;
+    struct act_view av;
+    actions_view(a->actions, &av);
+    void *p = a->dlg_lines;
+    xgrow(&p, &a->dlg_cap, av.n_lines + 1, sizeof *a->dlg_lines);
+    a->dlg_lines = p;
+    for (size_t i = 0; i < av.n_lines; i++) {
+        a->dlg_lines[i].style = (enum dialog_style)av.lines[i].style;
+        a->dlg_lines[i].text = av.lines[i].text;
+    }
+    out->title = av.title;
+    out->danger = av.danger;
+    out->lines = a->dlg_lines;
+    out->n_lines = av.n_lines;
+    out->footer = av.footer;
+}
+
+static int dlg_key(void *ctx, int key)
+{
+    struct app *a = ctx;
+    return actions_key(a->actions, key);
+}
+
+static uint64_t dlg_version(void *ctx)
+{
+    struct app *a = ctx;
+    return actions_version(a->actions);
+}
+
+static int cb_action(void *ctx, enum keymap_action act, const struct check_workload *w,
+                     struct idw_err *err)
+{
+    struct app *a = ctx;
+    if (!a->actions)
+        return idw_err_set(err, "actions are not available");
+    char key[16];
+    keymap_first_key(act, key);
+    if (actions_start(a->actions, key[0], w, err) != 0)
+        return -1;
+    struct dialog_source src = {.ctx = a, .content = dlg_content, .key = dlg_key,
+                                .version = dlg_version};
+    view_dialog_open(a->view, &src);
+    return 0;
+}
+
+static bool cb_gate(void *ctx, enum keymap_action act, const struct check_workload *w,
+                    const char **why)
+{
+    struct app *a = ctx;
+    if (!a->actions)
+        return true;
+    char key[16];
+    keymap_first_key(act, key);
+    return actions_allowed(a->actions, key[0], w, why);
+}
+
+/* The actions engine of the current session. */
+static int app_actions_new(struct app *a, struct idw_err *err)
+{
+    const struct kubeconfig_resolved *cfg = session_config(a->session);
+    a->kio.kube = session_kube(a->session);
+    a->kio.azure = session_azure(a->session);
+    struct actions_config ac = {
+        .store = session_store(a->session),
+        .checks = session_checks(a->session),
+        .context = cfg->context,
+        .user = cfg->user_name,
+        .read_only = a->opt->read_only,
+        .window_seconds = a->opt->log_window,
+    };
+    actions_io_kube(&a->kio, &ac.io);
+    return actions_new(&ac, &a->actions, err);
+}
+
+/* The outcome of a closed dialog goes to the status line. */
+static void show_action_message(struct app *a)
+{
+    if (!a->actions)
+        return;
+    bool error = false;
+    const char *msg = actions_take_message(a->actions, &error);
+    if (msg && *msg)
+        view_message(a->view, error, "%s", msg);
+}
+
+int app_run_interactive(const struct app_options *opt)
+{
+    struct idw_err err;
+    struct app a = {.opt = opt};
+    if (load_kubeconfig(opt, &a.kc, &err) != 0) {
+        fprintf(stderr, "idwatch: %s\n", err.msg);
+        return 2;
+    }
+    a.n_contexts = kubeconfig_context_count(a.kc);
+    a.context_names = xcalloc(a.n_contexts + 1, sizeof *a.context_names);
+    for (size_t i = 0; i < a.n_contexts; i++)
+        a.context_names[i] = kubeconfig_context_name(a.kc, i);
+
+    struct net_config ncfg = {.read_only = opt->read_only, .authority_host = opt->authority_host};
+    a.net = net_new(&ncfg);
+    if (session_open(opt, a.kc, NULL, a.net, false, &a.session, &err) != 0) {
+        fprintf(stderr, "idwatch: %s\n", err.msg);
+        net_free(a.net);
+        kubeconfig_free(a.kc);
+        free(a.context_names);
+        return 2;
+    }
+    const struct kubeconfig_resolved *cfg = session_config(a.session);
+    struct view_config vcfg = {
+        .store = session_store(a.session),
+        .checks = session_checks(a.session),
+        .context = cfg->context,
+        .server = cfg->server,
+        .namespace_ = opt->namespace_,
+        .read_only = opt->read_only,
+        .ascii = opt->ascii,
+        .no_color = opt->no_color,
+        .theme = opt->theme,
+        .log_window = opt->log_window,
+        .cb = {.ctx = &a,
+               .request_refresh = cb_refresh,
+               .contexts = cb_contexts,
+               .switch_context = cb_switch_context,
+               .action = cb_action},
+    };
+    a.view = view_new(&vcfg, &err);
+    if (!a.view) {
+        fprintf(stderr, "idwatch: %s\n", err.msg);
+        session_close(a.session);
+        net_free(a.net);
+        kubeconfig_free(a.kc);
+        free(a.context_names);
+        return 2;
+    }
+    if (app_actions_new(&a, &err) != 0)
+        view_message(a.view, true, "actions: %s", err.msg);
+    view_set_gate(a.view, cb_gate, &a);
+    session_start(a.session);
+    uint64_t input = net_fd_watch(a.net, view_fd(a.view), NET_FD_IN, app_on_input, &a);
+    int64_t last_draw = 0;
+    view_draw(a.view);
+    while (!a.terminal_gone) {
+        net_poll(a.net, 500);
+        session_tick(a.session);
+        show_action_message(&a);
+        view_on_tick(a.view, view_now());
+        if (view_quit_requested(a.view))
+            break;
+        /* At most 10 frames a second, and only when something changed. */
+        int64_t now = time_now_ms();
+        if (view_needs_redraw(a.view) && now - last_draw >= 100) {
+            view_draw(a.view);
+            last_draw = now;
+        }
+    }
+    net_fd_unwatch(a.net, input);
+    view_free(a.view);
+    /* The engine goes after the clients, so no answer can reach it once freed. */
+    struct actions *act = a.actions;
+    session_close(a.session);
+    actions_free(act);
+    free(a.dlg_lines);
+    net_free(a.net);
+    kubeconfig_free(a.kc);
+    free(a.context_names);
+    return 0;
+}

@@ -1,0 +1,320 @@
+/* One cluster connection: wires kube, azure, oidc and check together on the net loop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "idwatch/azure.h"
+#include "idwatch/oidc.h"
+#include "idwatch/session.h"
+
+/* A GET against the API server for the OIDC check, through the kube client's transport. */
+struct kube_get {
+    oidc_get_done done;
+    void *arg;
+};
+
+struct session {
+    const struct app_options *opt;
+    bool one_shot;
+    struct kubeconfig_resolved cfg;
+    struct net *net;
+    struct store *store;
+    struct kube_client *kube;
+    struct check_result *checks;
+    struct check_options check_opt;
+    uint64_t checked_store_version;
+    uint64_t shown_version;
+
+    bool azure_on;
+    struct azure_io azio;
+    bool azio_made;
+    struct azure *az;
+    bool azure_running;
+    bool azure_done_once;
+    int64_t azure_next_ms;
+
+    struct oidc_https *https;
+    struct oidc_check *oidc;
+    bool oidc_running;
+    bool oidc_done_once;
+    int64_t oidc_next_ms;
+};
+
+static char *url_host(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, "/");
+    char *host = xstrndup(p, n);
+    if (host[0] == '[') { /* [v6]:port */
+        char *end = strchr(host, ']');
+        if (end)
+            end[1] = '\0';
+        return host;
+    }
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    return host;
+}
+
+static void kube_get_done(void *ctx, const struct kube_result *r)
+{
+    struct kube_get *g = ctx;
+    struct oidc_response resp = {
+        .status = r->status,
+        .body = r->body,
+        .len = r->body_len,
+        .error = r->status == 0 ? r->message : NULL,
+    };
+    g->done(g->arg, &resp);
+    free(g);
+}
+
+static int kube_get(void *ctx, const char *url, oidc_get_done done, void *arg, void **handle,
+                    struct idw_err *err)
+{
+    struct session *s = ctx;
+    struct kube_get *g = xcalloc(1, sizeof *g);
+    g->done = done;
+    g->arg = arg;
+    *handle = NULL;
+    if (kube_request(s->kube, "GET", url, NULL, NULL, 0, kube_get_done, g, err) != 0) {
+        free(g);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_oidc(void *arg, struct model_oidc *result)
+{
+    struct session *s = arg;
+    store_set_oidc(s->store, result);
+    s->oidc_running = false;
+    s->oidc_done_once = true;
+    s->oidc_next_ms = time_now_ms() + s->opt->interval * 1000;
+}
+
+static void start_oidc(struct session *s)
+{
+    if (s->oidc_running)
+        return;
+    oidc_check_free(s->oidc);
+    s->oidc = NULL;
+    const struct model_azure *az = store_azure(s->store);
+    struct oidc_check_config c = {
+        .kube_get = kube_get,
+        .kube_ctx = s,
+        .https_get = s->https ? oidc_https_get : NULL,
+        .https_cancel = s->https ? oidc_https_cancel : NULL,
+        .https_ctx = s->https,
+        .arm_enabled = az->state == MODEL_AZ_OK ? (az->oidc_issuer_enabled ? 1 : 0) : -1,
+        .arm_issuer = az->state == MODEL_AZ_OK ? az->oidc_issuer_url : NULL,
+    };
+    struct idw_err err;
+    s->oidc_running = true;
+    if (oidc_check_start(&c, on_oidc, s, &s->oidc, &err) != 0) {
+        s->oidc_running = false;
+        struct model_oidc o = {.status = MODEL_OIDC_UNKNOWN, .detail = xstrdup(err.msg)};
+        store_set_oidc(s->store, &o);
+        s->oidc_done_once = true;
+        s->oidc_next_ms = time_now_ms() + s->opt->interval * 1000;
+    }
+}
+
+static void on_azure(void *arg, struct model_azure *m)
+{
+    struct session *s = arg;
+    store_set_azure(s->store, m);
+    s->azure_running = false;
+    s->azure_done_once = true;
+    s->azure_next_ms = time_now_ms() + s->opt->interval * 1000;
+    /* The OIDC check compares with what ARM says: run it once ARM has answered. */
+    start_oidc(s);
+}
+
+static void start_azure(struct session *s)
+{
+    if (!s->azure_on || s->azure_running)
+        return;
+    char **ids = NULL;
+    size_t n = azure_collect_client_ids(s->store, &ids);
+    azure_set_referenced(s->az, (const char *const *)ids, n);
+    azure_strv_free(ids);
+    struct idw_err err;
+    s->azure_running = true;
+    if (azure_refresh(s->az, on_azure, s, &err) != 0)
+        s->azure_running = false; /* one is already under way: its answer will do */
+}
+
+static void set_azure_off(struct session *s, const char *why)
+{
+    struct model_azure a = {.state = MODEL_AZ_UNKNOWN, .error = xstrdup(why),
+                            .identities_state = MODEL_AZ_UNKNOWN};
+    store_set_azure(s->store, &a);
+    s->azure_done_once = true;
+}
+
+int session_open(const struct app_options *opt, const struct kubeconfig *kc, const char *context,
+                 struct net *net, bool one_shot, struct session **out, struct idw_err *err)
+{
+    struct session *s = xcalloc(1, sizeof *s);
+    s->opt = opt;
+    s->one_shot = one_shot;
+    s->net = net;
+    if (kubeconfig_resolve(kc, context ? context : opt->context, &s->cfg, err) != 0) {
+        free(s);
+        return -1;
+    }
+    s->store = store_new();
+    s->checks = check_new();
+    s->check_opt.window_seconds = opt->log_window;
+
+    struct kube_client_config kcfg = {
+        .cfg = &s->cfg,
+        .net = net,
+        .store = s->store,
+        .namespace_ = opt->namespace_,
+        .log_window = opt->log_window,
+        .one_shot = one_shot,
+    };
+    if (kube_client_new(&kcfg, &s->kube, err) != 0)
+        goto fail;
+
+    if (oidc_https_new(net, opt->ca_file, &s->https, err) != 0)
+        goto fail;
+
+    if (opt->no_azure) {
+        set_azure_off(s, "Azure skipped (--no-azure)");
+    } else {
+        if (azure_io_net_new(net, opt->ca_file, &s->azio, err) != 0)
+            goto fail;
+        s->azio_made = true;
+        char *host = url_host(s->cfg.server);
+        struct azure_config acfg = {
+            .cloud = opt->cloud,
+            .arm_endpoint = opt->arm_endpoint,
+            .authority_host = opt->authority_host,
+            .subscription = opt->subscription,
+            .cluster_id = opt->cluster_id,
+            .server_host = host,
+            .identities_ttl = opt->interval > 300 ? opt->interval : 0,
+            .credentials_ttl = opt->interval > 60 ? opt->interval : 0,
+        };
+        int rc = azure_new(&acfg, &s->azio, &s->az, err);
+        free(host);
+        if (rc != 0)
+            goto fail;
+        s->azure_on = true;
+    }
+    *out = s;
+    return 0;
+fail:
+    session_close(s);
+    return -1;
+}
+
+void session_start(struct session *s)
+{
+    kube_client_start(s->kube);
+}
+
+void session_close(struct session *s)
+{
+    if (!s)
+        return;
+    oidc_check_free(s->oidc);
+    azure_free(s->az);
+    if (s->azio_made)
+        azure_io_net_free(&s->azio);
+    kube_client_free(s->kube);
+    oidc_https_free(s->https);
+    check_free(s->checks);
+    store_free(s->store);
+    kubeconfig_resolved_free(&s->cfg);
+    free(s);
+}
+
+/* NMI activity is unknown when the log source could not be read. */
+static void update_log_access(struct session *s)
+{
+    struct store_source *src = store_source(s->store, "nmi-logs");
+    bool bad = src->state == STORE_SRC_FORBIDDEN ||
+               (src->state == STORE_SRC_ERROR && src->last_success == 0);
+    s->check_opt.nmi_logs_unavailable = bad;
+    s->check_opt.nmi_logs_reason = bad ? src->error : NULL;
+}
+
+bool session_tick(struct session *s)
+{
+    bool synced = kube_client_done(s->kube);
+    int64_t now = time_now_ms();
+    if (synced) {
+        if (s->azure_on && !s->azure_running &&
+            (!s->azure_done_once || (!s->one_shot && now >= s->azure_next_ms)))
+            start_azure(s);
+        if (!s->azure_on && !s->oidc_running &&
+            (!s->oidc_done_once || (!s->one_shot && now >= s->oidc_next_ms)))
+            start_oidc(s);
+    }
+    uint64_t v = store_version(s->store);
+    if (v == s->checked_store_version)
+        return false;
+    update_log_access(s);
+    const struct model_workload *const *dirty = NULL;
+    bool all = false;
+    size_t n = store_take_dirty(s->store, &dirty, &all);
+    if (s->checked_store_version == 0)
+        all = true;
+    check_update(s->checks, s->store, dirty, n, all, &s->check_opt);
+    s->checked_store_version = store_version(s->store);
+    return true;
+}
+
+void session_refresh(struct session *s)
+{
+    if (s->azure_on)
+        start_azure(s);
+    else
+        start_oidc(s);
+}
+
+bool session_done(const struct session *s)
+{
+    return kube_client_done(s->kube) && s->azure_done_once && s->oidc_done_once &&
+           !s->azure_running && !s->oidc_running;
+}
+
+const char *session_fatal(const struct session *s)
+{
+    return kube_client_fatal(s->kube);
+}
+
+struct store *session_store(struct session *s)
+{
+    return s->store;
+}
+
+const struct check_result *session_checks(const struct session *s)
+{
+    return s->checks;
+}
+
+struct kube_client *session_kube(struct session *s)
+{
+    return s->kube;
+}
+
+struct azure *session_azure(struct session *s)
+{
+    return s->az;
+}
+
+const struct kubeconfig_resolved *session_config(const struct session *s)
+{
+    return &s->cfg;
+}
+
+uint64_t session_version(const struct session *s)
+{
+    return store_version(s->store) ^ (s->checks->version << 32);
+}
