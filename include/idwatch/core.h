@@ -26,7 +26,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);            /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *xvasprintf(const char *fmt, va_list ap);
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Grows *items (of elem bytes each) so that it holds at least need elements; updates *cap. */
 void xgrow(void **items, size_t *cap, size_t need, size_t elem);
