@@ -37,7 +37,38 @@ PY
 then t_ok "no federation verdict without Azure; percent_migrated and total per INTERFACE.md"
 else t_fail "federation/migration rules"; fi
 
-# 2. The other formats render the same workloads.
+# 2. With the simulator's Azure (ARM, Graph, Entra ID, public OIDC issuer): every federation
+#    status of INTERFACE.md is reached, as stored beside the scenario.
+set +e
+( set -a; . "$T_SIM_DIR/azure.env"; set +a
+  "$IDWATCH" report -o json --kubeconfig "$T_KUBECONFIG" >"$T_TMP/azure.json" 2>"$T_TMP/azure.err" )
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && t_ok "report with Azure exits 1" || { t_fail "report with Azure: rc $rc"; cat "$T_TMP/azure.err" >&2; }
+if $VERDICTS compare "$T_TMP/azure.json" "$SCEN/demo.expected.json" >"$T_TMP/diff2.txt"; then
+    t_ok "verdicts with Azure match demo.expected.json"
+else
+    t_fail "verdicts with Azure differ:"; cat "$T_TMP/diff2.txt" >&2
+fi
+if python3 - "$T_TMP/azure.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+seen = {w["federation"]["status"] for w in r["workloads"]}
+want = {"ok", "missing", "issuer-mismatch", "subject-mismatch", "audience-mismatch",
+        "identity-not-found", "no-client-id", "not-applicable", "unknown"}
+assert want <= seen, "federation statuses never reached: %s" % sorted(want - seen)
+assert r["cluster"]["arm_id"].endswith("/managedClusters/aks-demo-weu"), r["cluster"]["arm_id"]
+assert r["cluster"]["oidc"]["status"] == "ok", r["cluster"]["oidc"]
+slash = [w for w in r["workloads"] if w["name"] == "orders-api"][0]
+assert slash["federation"]["status"] == "issuer-mismatch" and "trailing" in slash["federation"]["detail"], slash
+PY
+then t_ok "every federation status reached end to end; the missing trailing slash is named"
+else t_fail "federation statuses"; fi
+if grep -q "$(sed -n 's/^export AZURE_CLIENT_SECRET=//p' "$T_SIM_DIR/azure.env" | tr -d "'\"")" \
+    "$T_TMP/azure.json" "$T_TMP/azure.err"; then t_fail "the client secret appears in the output"
+else t_ok "no secret in the report"; fi
+
+# 3. The other formats render the same workloads.
 for fmt in text markdown csv; do
     set +e
     "$IDWATCH" report -o "$fmt" --kubeconfig "$T_KUBECONFIG" --no-azure >"$T_TMP/r.$fmt" 2>&1
@@ -51,12 +82,12 @@ want=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["work
 if [ "$rows" -eq "$want" ]; then t_ok "CSV has one row per workload ($rows)"; else
     t_fail "CSV rows $rows, want $want"; fi
 
-# 3. Nothing changed the cluster: a report is read-only.
+# 4. Nothing changed the cluster: a report is read-only.
 writes=$(t_sim_stat writes); dry=$(t_sim_stat dry_runs)
 if [ "$writes" = 0 ] && [ "$dry" = 0 ]; then t_ok "zero writes and zero dry runs after the reports"
 else t_fail "the reports wrote: writes=$writes dry_runs=$dry"; fi
 
-# 4. Exit code 2 with a one-line reason: bad flag, bad kubeconfig, unreachable cluster.
+# 5. Exit code 2 with a one-line reason: bad flag, bad kubeconfig, unreachable cluster.
 set +e
 "$IDWATCH" report --output xml >/dev/null 2>"$T_TMP/e1"; r1=$?
 printf 'apiVersion: v1\nclusters: [\n' >"$T_TMP/bad.yaml"

@@ -202,8 +202,9 @@ ssar_before=$(stat_of 's["requests"]["by_path_class"]["ssar"]')
 ok "auth can-i (yes in payments, no in legacy)"
 
 # ---- OIDC issuer discovery ---------------------------------------------------------------------------
-issuer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cluster"]["oidcIssuer"])' \
-    "$SRC/tests/sim/scenarios/demo.json")
+# The simulator serves the public issuer itself, at its own address, with the scenario's path.
+issuer=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["cluster"]["oidcIssuer"].rstrip("/").split("/"); print("https://127.0.0.1:%s/oidc/%s/%s/" % (sys.argv[2], i[-2], i[-1]))' \
+    "$SRC/tests/sim/scenarios/demo.json" "$PORT")
 k get --raw /.well-known/openid-configuration |
     python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["issuer"]==sys.argv[1], d; assert d["jwks_uri"].endswith("/openid/v1/jwks")' "$issuer" ||
     fail "openid-configuration"

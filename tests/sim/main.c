@@ -19,12 +19,13 @@
 
 static const char usage[] =
     "usage: idwatch-sim --scenario NAME|FILE --state-dir DIR [--listen 127.0.0.1:PORT]\n"
-    "                   [--speed N] [--generate key=value,...] [--faults SPEC]\n"
+    "                   [--speed N | --frozen] [--generate key=value,...] [--faults SPEC]\n"
     "                   [--scenarios-dir DIR]\n";
 
 struct args {
     const char *scenario, *state_dir, *listen, *generate, *faults, *scenarios_dir;
     double speed;
+    bool frozen; /* scenario time moves only through POST /_sim/advance (golden screens) */
 };
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,6 +83,10 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
         if (found)
             continue;
+        if (strcmp(opt, "--frozen") == 0) {
+            a->frozen = true;
+            continue;
+        }
         if (strcmp(opt, "--speed") == 0) {
             if (i + 1 >= argc)
                 return fail("%s needs a value", opt);
@@ -161,6 +166,7 @@ int main(int argc, char **argv)
         .generate = a.generate,
         .speed = a.speed,
         .seed = SIM_DEFAULT_SEED,
+        .frozen = a.frozen,
     };
     struct idw_err err = {{0}};
     struct sim *sim = NULL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "azure_sim.h"
 #include "state_internal.h"
 
 #define SCENARIO_MAX_BYTES (256u << 20)
@@ -481,14 +482,16 @@ static int scenario_check(struct vctx *v, const cJSON *doc)
 {
     if (!cJSON_IsObject(doc))
         return fail(v, "$", "expected an object");
-    const cJSON *cluster, *nss, *objs, *traffic, *churn, *rbac;
+    const cJSON *cluster, *nss, *objs, *traffic, *churn, *rbac, *azure;
     if (W_STR(v, doc, "name", "$", false, NULL) || W_STR(v, doc, "description", "$", false, NULL) ||
         W_OBJ(v, doc, "cluster", "$", false, &cluster) ||
         W_ARR(v, doc, "namespaces", "$", false, &nss) ||
         W_ARR(v, doc, "objects", "$", false, &objs) ||
         W_ARR(v, doc, "traffic", "$", false, &traffic) ||
         W_ARR(v, doc, "churn", "$", false, &churn) || W_ARR(v, doc, "rbac", "$", false, &rbac) ||
-        W_OBJ(v, doc, "azure", "$", false, NULL))
+        W_OBJ(v, doc, "azure", "$", false, &azure))
+        return -1;
+    if (azure && azure_sim_check(azure, v->file, v->err) != 0)
         return -1;
     if (cluster && check_cluster(v, cluster))
         return -1;

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "azure_sim.h"
 #include "server_internal.h"
 
 /* ---- Status objects ---- */
@@ -148,7 +149,7 @@ static enum server_method method_parse(const char *m)
 /* Requests that change nothing even though they are not GET: the read-only allow-list of net. */
 static bool req_is_harmless_post(const struct server_req *req)
 {
-    if (req->cls == SERVER_CLASS_SSAR)
+    if (req->cls == SERVER_CLASS_SSAR || req->cls == SERVER_CLASS_TOKEN)
         return true;
     return req->kp_ok && req->kp.kind == SERVER_PATH_SUB &&
            str_eq(req->kp.resource, "serviceaccounts") && str_eq(req->kp.sub, "token");
@@ -469,19 +470,23 @@ struct front {
     bool needs_auth;
     bool (*match)(const struct server_req *req);
     void (*handle)(struct server_req *req, struct server_resp *resp);
+    void (*fault_body)(struct server_req *req, struct server_resp *resp); /* NULL: a Status */
 };
 
 /* First match wins. The Azure side (ARM, Entra token endpoint) adds rows here. */
 static const struct front fronts[] = {
-    {"sim", false, sim_match, sim_handle},
-    {"oidc", true, oidc_match, oidc_handle},
-    {"kube", true, kube_match, kube_handle},
+    {"sim", false, sim_match, sim_handle, NULL},
+    {"azure", false, azure_sim_match, azure_sim_handle, azure_sim_fault_body}, /* own auth */
+    {"oidc", true, oidc_match, oidc_handle, NULL},
+    {"kube", true, kube_match, kube_handle, NULL},
 };
 
 static enum server_class classify(const struct server_req *req)
 {
     if (sim_match(req))
         return SERVER_CLASS_SIM;
+    if (azure_sim_match(req))
+        return azure_sim_classify(req);
     if (oidc_match(req))
         return SERVER_CLASS_OIDC;
     if (req->kp_ok)
@@ -518,8 +523,11 @@ static void dispatch(struct server_req *req, struct MHD_Connection *conn, struct
                     "the server could not find the requested resource");
         return;
     }
-    if (faults_before(req, resp))
+    if (faults_before(req, resp)) {
+        if (f->fault_body)
+            f->fault_body(req, resp);
         return;
+    }
     f->handle(req, resp);
     if (req->cls == SERVER_CLASS_SIM)
         return;
@@ -604,6 +612,13 @@ static enum MHD_Result queue(struct server_req *req, struct MHD_Connection *conn
     }
     if (resp->cache_control)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache_control);
+    for (char *line = resp->headers.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+        char *colon = memchr(line, ':', (size_t)(nl - line));
+        if (!colon)
+            continue;
+        *colon = *nl = '\0'; /* the buffer is ours and freed right after */
+        MHD_add_response_header(r, line, colon + 2 <= nl ? colon + 2 : "");
+    }
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return rc;
@@ -628,6 +643,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->raw_query = req->uri[plen] == '?' ? req->uri + plen + 1 : NULL;
         req->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
         req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        req->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > SERVER_MAX_BODY)
             req->body_too_large = true;
@@ -650,6 +666,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         rc = queue(req, conn, &resp);
     }
     buf_free(&resp.body);
+    buf_free(&resp.headers);
     return rc;
 }
 
@@ -760,10 +777,7 @@ static int write_state_dir(struct server *srv, const struct server_options *opt,
     if (rc == 0)
         rc = write_file(opt->state_dir, "ca.crt", srv->tls.ca_cert_pem, 0644, err);
     if (rc == 0)
-        rc = write_file(opt->state_dir, "azure.env",
-                        "# idwatch-sim: Azure endpoints and credentials for idwatch.\n"
-                        "# Empty until the simulator serves ARM and Entra ID (the Azure issue).\n",
-                        0600, err);
+        rc = azure_sim_write_state(srv->azure, opt->state_dir, err);
     return rc;
 }
 
@@ -813,6 +827,7 @@ static void server_free(struct server *srv)
     }
     free(srv->tokens);
     free(srv->faults);
+    azure_sim_free(srv->azure);
     server_tls_free(&srv->tls);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
@@ -858,7 +873,7 @@ int server_start(struct sim *s, const struct server_options *opt, struct server 
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : opt->port;
     snprintf(srv->url, sizeof srv->url, "https://127.0.0.1:%u", (unsigned)srv->port);
-    if (write_state_dir(srv, opt, err) != 0) {
+    if (azure_sim_new(srv, &srv->azure, err) != 0 || write_state_dir(srv, opt, err) != 0) {
         MHD_stop_daemon(srv->daemon);
         server_free(srv);
         return -1;

@@ -56,6 +56,8 @@ struct server {
     struct server_stats stats;
     struct server_fault *faults;
     size_t n_faults, cap_faults;
+
+    struct azure_sim *azure; /* ARM, Graph, Entra ID, public issuer (azure_sim.h) */
 };
 
 /* A response being built: a buffered body, or a stream. */
@@ -81,6 +83,7 @@ struct server_resp {
     const char *cache_control; /* NULL = none */
     bool drop;                 /* close the connection without an answer */
     struct server_stream *stream;
+    struct idw_buf headers; /* extra "Name: value\n" lines (ARM request ids, rate limits) */
 };
 
 struct server_req {
@@ -92,6 +95,7 @@ struct server_req {
     const char *raw_query;
     const char *accept;
     const char *content_type;
+    const char *authorization; /* the header, for fronts with their own tokens (Azure) */
     struct server_query q;
     struct server_path kp;
     bool kp_ok;

@@ -25,6 +25,9 @@
     X(SSAR, "ssar")                                                                                \
     X(OIDC, "oidc")                                                                                \
     X(SIM, "sim")                                                                                  \
+    X(ARM, "arm")                                                                                  \
+    X(GRAPH, "graph")                                                                              \
+    X(TOKEN, "token")                                                                              \
     X(OTHER, "other")
 
 enum server_class {

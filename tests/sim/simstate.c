@@ -800,6 +800,12 @@ const char *sim_issuer(const struct sim *s)
     return s->issuer;
 }
 
+void sim_set_issuer(struct sim *s, const char *issuer)
+{
+    free(s->issuer);
+    s->issuer = xstrdup(issuer);
+}
+
 const cJSON *sim_scenario(const struct sim *s)
 {
     return s->scenario;

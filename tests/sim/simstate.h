@@ -134,6 +134,8 @@ bool sim_rbac_allowed(struct sim *s, const char *user, const char *verb, const c
 /* ---- cluster facts the HTTP front needs ---- */
 const char *sim_kubernetes_version(const struct sim *s); /* "v1.32.4" */
 const char *sim_issuer(const struct sim *s);             /* the cluster's OIDC issuer URL */
+/* Replaces it (the Azure side serves the public issuer at a URL known only once listening). */
+void sim_set_issuer(struct sim *s, const char *issuer);
 /* The scenario object itself (the "azure" section etc.), for fronts added later (ARM, Entra). */
 const cJSON *sim_scenario(const struct sim *s);
 

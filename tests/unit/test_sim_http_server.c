@@ -169,9 +169,9 @@ static int teardown(void **state)
     server_stop(fx.srv);
     sim_free(fx.sim);
     SSL_CTX_free(fx.ctx);
-    const char *files[] = {"kubeconfig", "ca.crt", "azure.env"};
+    const char *files[] = {"kubeconfig", "ca.crt", "azure.env", "client.pem", "client.key", "az"};
     char path[128];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", fx.dir, files[i]);
         unlink(path);
     }

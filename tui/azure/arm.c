@@ -462,7 +462,7 @@ void azure_describe_error(long status, const char *body, size_t len, const char 
     const cJSON *e = jget(root, "error");
     const cJSON *code = jget(e, "code");
     const cJSON *msg = jget(e, "message");
-    char c[96], m[300], action[200], scope[300];
+    char c[96], m[1024], action[200], scope[600];
     str_sanitize(c, sizeof c, cJSON_IsString(code) && code->valuestring ? code->valuestring : "");
     str_sanitize(m, sizeof m, cJSON_IsString(msg) && msg->valuestring ? msg->valuestring : "");
     const char *w = what ? what : "request";
