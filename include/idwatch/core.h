@@ -66,4 +66,12 @@ void time_format_age(int64_t seconds, char out[16]);
 /* Parses durations like "90s", "15m", "1h", "1h30m", "2d"; plain numbers are seconds. */
 int time_parse_duration(const char *s, int64_t *seconds);
 
+/* Base64 (RFC 4648 §4) and base64url (§5), via OpenSSL. Encoding: url drops the padding; the
+ * result is xmalloc'd and NUL-terminated. Decoding is strict (a bad character, a length of 4k+1 or
+ * wrong padding fails), padding is optional, std ignores ASCII whitespace, and url also takes the
+ * std '+' and '/' (JWT producers mix them). *out is xmalloc'd with a NUL byte not counted in
+ * *out_len. Returns 0 or -1. */
+char *b64_encode(const void *data, size_t n, bool url);
+int b64_decode(const char *s, size_t len, bool url, unsigned char **out, size_t *out_len);
+
 #endif

@@ -409,27 +409,13 @@ static void bucket_init(struct azs_bucket *b, double max, double refill)
     b->refill = refill;
 }
 
-static char *bn_b64url(EVP_PKEY *k, const char *param)
-{
-    BIGNUM *bn = NULL;
-    if (!EVP_PKEY_get_bn_param(k, param, &bn))
-        return NULL;
-    int n = BN_num_bytes(bn);
-    unsigned char *buf = xmalloc((size_t)n + 1);
-    BN_bn2bin(bn, buf);
-    char *s = server_b64url_encode(buf, (size_t)n);
-    free(buf);
-    BN_free(bn);
-    return s;
-}
-
 static int other_key_make(struct azure_sim *a, struct idw_err *err)
 {
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     if (!k)
         return idw_err_set(err, "azure: RSA key generation failed");
-    a->other_n = bn_b64url(k, OSSL_PKEY_PARAM_RSA_N);
-    a->other_e = bn_b64url(k, OSSL_PKEY_PARAM_RSA_E);
+    a->other_n = server_b64url_bn(k, OSSL_PKEY_PARAM_RSA_N);
+    a->other_e = server_b64url_bn(k, OSSL_PKEY_PARAM_RSA_E);
     EVP_PKEY_free(k);
     return a->other_n && a->other_e ? 0 : idw_err_set(err, "azure: RSA parameters");
 }

@@ -439,78 +439,16 @@ enum server_accept server_accept_parse(const char *accept, bool list)
     return SERVER_ACCEPT_NONE;
 }
 
-/* ---- base64 ---- */
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/* ---- base64 (core's b64 under the sim's names) ---- */
 
 char *server_b64url_encode(const void *data, size_t n)
 {
-    const unsigned char *d = data;
-    char *out = xmalloc(n / 3 * 4 + 5);
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-        out[o++] = b64url[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)d[i] << 16;
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8;
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-' || c == '+')
-        return 62;
-    if (c == '_' || c == '/')
-        return 63;
-    return -1;
+    return b64_encode(data, n, true);
 }
 
 int server_b64_decode(const char *s, size_t len, unsigned char **out, size_t *out_len)
 {
-    while (len && s[len - 1] == '=')
-        len--;
-    if (len % 4 == 1)
-        return -1;
-    unsigned char *d = xmalloc(len / 4 * 3 + 4);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) {
-            free(d);
-            return -1;
-        }
-        acc = (acc << 6 | (uint32_t)v) & 0xFFFFFF;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            d[o++] = (unsigned char)(acc >> bits & 0xFF);
-        }
-    }
-    d[o] = '\0';
-    *out = d;
-    *out_len = o;
-    return 0;
+    return b64_decode(s, len, true, out, out_len);
 }
 
 /* ---- continue tokens ---- */

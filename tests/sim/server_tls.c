@@ -121,7 +121,7 @@ static char *key_pem(EVP_PKEY *k)
     return bio_take(b);
 }
 
-static char *bn_b64url(EVP_PKEY *k, const char *param)
+char *server_b64url_bn(EVP_PKEY *k, const char *param)
 {
     BIGNUM *bn = NULL;
     if (!EVP_PKEY_get_bn_param(k, param, &bn))
@@ -151,8 +151,8 @@ static int oidc_key_make(struct server_tls *t, struct idw_err *err)
     char *kid = server_b64url_encode(md, mdlen);
     snprintf(t->oidc_kid, sizeof t->oidc_kid, "%s", kid);
     free(kid);
-    t->oidc_n = bn_b64url(t->oidc_key, OSSL_PKEY_PARAM_RSA_N);
-    t->oidc_e = bn_b64url(t->oidc_key, OSSL_PKEY_PARAM_RSA_E);
+    t->oidc_n = server_b64url_bn(t->oidc_key, OSSL_PKEY_PARAM_RSA_N);
+    t->oidc_e = server_b64url_bn(t->oidc_key, OSSL_PKEY_PARAM_RSA_E);
     if (!t->oidc_n || !t->oidc_e)
         return ossl_fail(err, "RSA parameters");
     return 0;
@@ -252,9 +252,7 @@ int server_tls_check_client(const struct server_tls *t, const unsigned char *der
 
 char *server_b64_std(const void *data, size_t n)
 {
-    char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, data, (int)n);
-    return out;
+    return b64_encode(data, n, false);
 }
 
 void server_random_hex(char *out, size_t n)

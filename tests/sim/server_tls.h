@@ -33,6 +33,9 @@ int server_tls_check_client(const struct server_tls *t, const unsigned char *der
 
 /* Standard base64 (for kubeconfig *-data fields); caller frees. */
 char *server_b64_std(const void *data, size_t n);
+/* base64url of a key's big-number parameter (OSSL_PKEY_PARAM_RSA_N/E): a JWK "n" or "e".
+ * Caller frees; NULL when the key has no such parameter. */
+char *server_b64url_bn(EVP_PKEY *k, const char *param);
 
 /* Fills out with n random bytes as lowercase hex (out holds 2n+1). */
 void server_random_hex(char *out, size_t n);

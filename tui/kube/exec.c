@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "idwatch/kube.h"
 
@@ -117,9 +116,7 @@ char *kube_exec_info(const struct kubeconfig_resolved *cfg, bool interactive)
         if (cfg->insecure)
             cJSON_AddBoolToObject(cl, "insecure-skip-tls-verify", true);
         if (cfg->ca_pem && cfg->ca_len) {
-            char *b64 = xmalloc(4 * ((cfg->ca_len + 2) / 3) + 1);
-            EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cfg->ca_pem,
-                            (int)cfg->ca_len);
+            char *b64 = b64_encode(cfg->ca_pem, cfg->ca_len, false);
             cJSON_AddStringToObject(cl, "certificate-authority-data", b64);
             free(b64);
         }

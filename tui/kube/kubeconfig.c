@@ -898,58 +898,15 @@ bool kubeconfig_in_cluster(const struct kubeconfig *kc)
 
 /* ---- resolve --------------------------------------------------------------------------- */
 
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 char *kubeconfig_base64_decode(const char *in, size_t *out_len)
 {
-    size_t n = strlen(in);
-    char *out = xmalloc(n / 4 * 3 + 4);
-    size_t o = 0, pad = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t quantum = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        int v = b64val(c);
-        if (v < 0 || pad) /* data after padding is invalid */
-            goto bad;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        quantum++;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xFF);
-        }
-    }
-    /* a final quantum of 1 character is impossible; padding must complete the quantum */
-    if (quantum % 4 == 1 || (pad && (quantum + pad) % 4 != 0) || pad > 2)
-        goto bad;
-    out[o] = '\0';
+    unsigned char *out = NULL;
+    size_t n = 0;
+    if (b64_decode(in, strlen(in), false, &out, &n) != 0)
+        return NULL;
     if (out_len)
-        *out_len = o;
-    return out;
-bad:
-    free(out);
-    return NULL;
+        *out_len = n;
+    return (char *)out;
 }
 
 static const struct kc_cluster *find_cluster(const struct kubeconfig *kc, const char *name)

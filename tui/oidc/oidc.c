@@ -7,79 +7,16 @@
 
 #include "idwatch/oidc.h"
 
-/* ---- base64url ---- */
-
-static const char b64url_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/* ---- base64url: thin names over core's b64 ---- */
 
 char *oidc_b64url_encode(const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    char *out = xmalloc(len / 3 * 4 + 5);
-    size_t o = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-        out[o++] = b64url_chars[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        out[o++] = b64url_chars[v >> 18 & 63];
-        out[o++] = b64url_chars[v >> 12 & 63];
-        out[o++] = b64url_chars[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-' || c == '+')
-        return 62;
-    if (c == '_' || c == '/')
-        return 63;
-    return -1;
+    return b64_encode(data, len, true);
 }
 
 int oidc_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *out_len)
 {
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    if (len % 4 == 1)
-        return -1;
-    unsigned char *buf = xmalloc(len / 4 * 3 + 4);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0) {
-            free(buf);
-            return -1;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits & 0xFF);
-        }
-    }
-    buf[o] = '\0';
-    *out = buf;
-    *out_len = o;
-    return 0;
+    return b64_decode(s, len, true, out, out_len);
 }
 
 /* ---- discovery ---- */
