@@ -99,6 +99,7 @@ struct net_response {
     const char *body; /* whole body (non-stream), or the error body of a stream (non-2xx) */
     size_t body_len;
     const char *content_type; /* may be NULL */
+    const char *headers;      /* the final response's headers, "Name: value\n" lines ("" if none) */
     int64_t retry_after;      /* seconds from Retry-After, 0 when absent */
     bool guard_refused;       /* stopped by the read-only guard (never sent) */
     bool stopped;             /* the line callback asked to stop */

@@ -39,7 +39,7 @@ static void http_done(void *ctx, const struct net_response *r)
                                       .body_len = r->body_len,
                                       .error = r->error[0] ? r->error : NULL,
                                       .retry_after = r->retry_after,
-                                      .headers = NULL};
+                                      .headers = r->headers};
     azure_http_done done = c->done;
     void *arg = c->arg;
     free(c);

@@ -52,6 +52,7 @@ struct net_request {
     bool attached, pending_add, cancelled, finishing, stopped, overflow;
     struct net_lines lines;
     struct idw_buf data;
+    struct idw_buf resp_headers; /* the last response's headers, "Name: value\n" lines */
     char err[256];
     char errbuf[CURL_ERROR_SIZE];
     int64_t started;
@@ -151,6 +152,7 @@ static void request_free(struct net *n, struct net_request *r)
     free(r->body);
     net_lines_free(&r->lines);
     buf_free(&r->data);
+    buf_free(&r->resp_headers);
     free(r);
 }
 
@@ -293,6 +295,24 @@ static void retry_fire(void *ctx)
     }
 }
 
+/* Keeps the headers of the final response (a new status line starts over), capped at 16 KiB.
+ * Callers read rate-limit headers from them; they are never logged. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    struct net_request *r = ctx;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        buf_reset(&r->resp_headers);
+    size_t len = n;
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (len > 0 && r->resp_headers.len + len + 1 <= 16384) {
+        buf_append(&r->resp_headers, data, len);
+        buf_append(&r->resp_headers, "\n", 1);
+    }
+    return n;
+}
+
 static void fill_response(struct net_request *r, CURLcode cc, struct net_response *resp)
 {
     memset(resp, 0, sizeof *resp);
@@ -306,6 +326,7 @@ static void fill_response(struct net_request *r, CURLcode cc, struct net_respons
     curl_off_t ra = 0;
     if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         resp->retry_after = (int64_t)ra;
+    resp->headers = r->resp_headers.data ? r->resp_headers.data : "";
     resp->body = r->data.data ? r->data.data : "";
     resp->body_len = r->data.len;
     if (r->overflow) {
@@ -345,6 +366,7 @@ static void finish(struct net *n, struct net_request *r, CURLcode cc)
         r->attempt++;
         n->stats.retries++;
         buf_reset(&r->data);
+        buf_reset(&r->resp_headers);
         buf_reset(&r->lines.buf);
         r->errbuf[0] = '\0';
         r->retry_timer = net_timer_add(n, delay, retry_fire, r);
@@ -513,6 +535,8 @@ int net_start(struct net *n, const struct net_opts *o, struct net_request **out,
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_USERAGENT, n->user_agent);
