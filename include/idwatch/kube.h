@@ -84,6 +84,9 @@ struct kube_client_config {
     bool skip_running_pods;  /* no full list of Running pods: cheaper, but no pod IPs of
                               * unlabelled pods, NMI pods by label only (client.c) */
     long connect_timeout_ms; /* 0 = 5000 */
+    int watch_stall_s; /* a watch silent this long (no event, no bookmark) is checked with a
+                        * re-list; 0 = 150 (API servers send a bookmark about every 60 s) */
+    long list_timeout_ms; /* one list page; 0 = 30000 */
     /* Called for every NMI log line (after nmilog parsing); may be NULL. */
     void (*on_nmi_line)(void *ctx, const char *nmi_pod, const char *line, size_t len);
     void *ctx;
@@ -93,8 +96,12 @@ int kube_client_new(const struct kube_client_config *c, struct kube_client **out
                     struct idw_err *err);
 /* Starts discovery, lists and (unless one_shot) watches. */
 void kube_client_start(struct kube_client *k);
-/* Cancels everything in flight and frees. */
+/* Cancels everything in flight and frees. Requests of kube_request, kube_patch and kube_ssar
+ * still in flight are cancelled WITHOUT calling their fn: their callers free their contexts. */
 void kube_client_free(struct kube_client *k);
+/* The user asked for fresh data: probes the API server (bounded time); when it does not answer,
+ * every watching source is marked failed and retried with backoff. */
+void kube_client_refresh(struct kube_client *k);
 /* Every source has finished its first list (synced, forbidden, absent, or failed for good in
  * one-shot mode); in one-shot mode also the NMI logs have been read. */
 bool kube_client_done(const struct kube_client *k);

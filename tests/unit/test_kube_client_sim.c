@@ -475,6 +475,115 @@ static void test_oneshot_logs(void **state)
     rig_close(&r);
 }
 
+
+/* ---- recovery: a source in error returns to synced as soon as the server answers ---- */
+
+static bool any_source_error(void *ctx)
+{
+    struct rig *r = ctx;
+    for (size_t i = 0; i < store_source_count(r->st); i++)
+        if (store_source_at(r->st, i)->state == STORE_SRC_ERROR)
+            return true;
+    return false;
+}
+
+static bool all_sources_clean(void *ctx)
+{
+    struct rig *r = ctx;
+    for (size_t i = 0; i < store_source_count(r->st); i++) {
+        const struct store_source *s = store_source_at(r->st, i);
+        if (s->state != STORE_SRC_SYNCED && s->state != STORE_SRC_ABSENT)
+            return false;
+        if (s->error[0])
+            return false;
+    }
+    return true;
+}
+
+static void test_error_clears_on_recovery(void **state)
+{
+    (void)state;
+    NEED_SIM();
+    /* Watches of 6 s: a watch ending cleanly (the old and only way back to synced) cannot
+     * happen within the 4 s this test allows after the faults end. */
+    struct kube_client_config c = {.watch_timeout_min = 6, .watch_timeout_max = 6};
+    struct rig r;
+    rig_open(&r, NULL, false, &c);
+    expect_synced(&r);
+    sim_faults(&r, "watch:5xx=503x*");
+    assert_true(run_until(&r, any_source_error, &r, 15000));
+    struct call d = call(&r, "DELETE", "/_sim/faults", NULL);
+    cJSON_Delete(d.json);
+    if (!run_until(&r, all_sources_clean, &r, 4000)) {
+        for (size_t i = 0; i < store_source_count(r.st); i++) {
+            const struct store_source *s = store_source_at(r.st, i);
+            print_message("%s: %s %s\n", s->name, store_source_state_name(s->state), s->error);
+        }
+        fail_msg("sources did not return to synced within 4 s of the recovery");
+    }
+    for (size_t i = 0; i < store_source_count(r.st); i++)
+        assert_true(store_source_at(r.st, i)->last_success > 0);
+    assert_int_equal(store_pod_count(r.st), base_pods);
+    rig_close(&r);
+}
+
+/* ---- a watch that says nothing for watch_stall_s is checked with a re-list ---- */
+
+static void test_watch_stall_relists(void **state)
+{
+    (void)state;
+    NEED_SIM();
+    /* the sim sends a bookmark every 10 s: with a 1 s stall limit every watch stalls */
+    struct kube_client_config c = {.watch_stall_s = 1};
+    struct rig r;
+    rig_open(&r, NULL, false, &c);
+    expect_synced(&r);
+    struct kube_client_stats ks0, ks;
+    kube_client_get_stats(r.k, &ks0);
+    int64_t t0 = time_now_ms();
+    while (time_now_ms() - t0 < 3000)
+        net_poll(r.net, 50);
+    kube_client_get_stats(r.k, &ks);
+    assert_true(ks.relists >= ks0.relists + 17); /* every source re-listed at least once */
+    assert_true(all_sources_clean(&r));          /* a healthy server: no error shown */
+    /* the refresh probe on a healthy server changes nothing */
+    kube_client_refresh(r.k);
+    t0 = time_now_ms();
+    while (time_now_ms() - t0 < 1000)
+        net_poll(r.net, 50);
+    assert_true(all_sources_clean(&r));
+    rig_close(&r);
+}
+
+/* ---- freeing the client with one-off requests in flight: no leak, no callback ---- */
+
+static void test_free_with_calls_in_flight(void **state)
+{
+    (void)state;
+    NEED_SIM();
+    struct rig r;
+    rig_open(&r, NULL, false, NULL);
+    expect_synced(&r);
+    struct ssar_got g = {0};
+    struct call c = {0}, pc = {0};
+    struct idw_err err;
+    assert_int_equal(kube_ssar(r.k, "get", "", "pods", NULL, "default", NULL, on_ssar, &g, &err),
+                     0);
+    assert_int_equal(kube_request(r.k, "GET", "/api/v1/namespaces", NULL, NULL, 0, call_done, &c,
+                                  &err),
+                     0);
+    assert_int_equal(kube_patch(r.k, "/apis/apps/v1/namespaces/default/deployments/x",
+                                KUBE_PATCH_MERGE, "{}", true, call_done, &pc, &err),
+                     0);
+    net_poll(r.net, 0); /* let them get on the wire (or not): both states must be freed */
+    kube_client_free(r.k);
+    r.k = NULL;
+    assert_false(g.done);
+    assert_false(c.done);
+    assert_false(pc.done);
+    rig_close(&r); /* LeakSanitizer checks the rest at exit */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +591,9 @@ int main(void)
         cmocka_unit_test(test_watch_sees_change), cmocka_unit_test(test_410_recovery),
         cmocka_unit_test(test_faults_converge),   cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_unreachable),       cmocka_unit_test(test_oneshot_logs),
+        cmocka_unit_test(test_error_clears_on_recovery),
+        cmocka_unit_test(test_watch_stall_relists),
+        cmocka_unit_test(test_free_with_calls_in_flight),
     };
     return cmocka_run_group_tests(tests, sim_start, sim_stop);
 }

@@ -8,6 +8,8 @@
 
 /* A GET against the API server for the OIDC check, through the kube client's transport. */
 struct kube_get {
+    struct session *s;
+    struct kube_get *prev, *next; /* outstanding GETs: kube_client_free drops them silently */
     oidc_get_done done;
     void *arg;
 };
@@ -32,6 +34,7 @@ struct session {
     bool azure_done_once;
     int64_t azure_next_ms;
 
+    struct kube_get *kube_gets;
     struct oidc_https *https;
     struct oidc_check *oidc;
     bool oidc_running;
@@ -57,9 +60,20 @@ static char *url_host(const char *url)
     return host;
 }
 
+static void kube_get_unlink(struct kube_get *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        g->s->kube_gets = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+}
+
 static void kube_get_done(void *ctx, const struct kube_result *r)
 {
     struct kube_get *g = ctx;
+    kube_get_unlink(g);
     struct oidc_response resp = {
         .status = r->status,
         .body = r->body,
@@ -75,10 +89,16 @@ static int kube_get(void *ctx, const char *url, oidc_get_done done, void *arg, v
 {
     struct session *s = ctx;
     struct kube_get *g = xcalloc(1, sizeof *g);
+    g->s = s;
     g->done = done;
     g->arg = arg;
+    g->next = s->kube_gets;
+    if (g->next)
+        g->next->prev = g;
+    s->kube_gets = g;
     *handle = NULL;
     if (kube_request(s->kube, "GET", url, NULL, NULL, 0, kube_get_done, g, err) != 0) {
+        kube_get_unlink(g);
         free(g);
         return -1;
     }
@@ -227,6 +247,11 @@ void session_close(struct session *s)
     if (s->azio_made)
         azure_io_net_free(&s->azio);
     kube_client_free(s->kube);
+    while (s->kube_gets) { /* their callbacks will never run now */
+        struct kube_get *g = s->kube_gets;
+        kube_get_unlink(g);
+        free(g);
+    }
     oidc_https_free(s->https);
     check_free(s->checks);
     store_free(s->store);
@@ -272,6 +297,7 @@ bool session_tick(struct session *s)
 
 void session_refresh(struct session *s)
 {
+    kube_client_refresh(s->kube); /* a hung API server shows as an error within seconds */
     if (s->azure_on)
         start_azure(s);
     else

@@ -14,7 +14,9 @@
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 #define ACCEPT_META_WATCH                                                                          \
     "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
-#define LIST_TIMEOUT_MS 120000
+#define LIST_TIMEOUT_MS 30000 /* one page; a hung server must show as an error soon */
+#define WATCH_STALL_S 150     /* 2x the ~60 s between an API server's bookmarks, plus slack */
+#define PROBE_TIMEOUT_MS 10000
 #define FORBIDDEN_RETRY_MS 300000
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_CAP_MS 30000
@@ -116,6 +118,8 @@ struct ksrc {
     int64_t watch_started;
     size_t watch_events;
     int watch_timeout; /* seconds asked of the server for the current watch */
+    int64_t last_byte_ms; /* last line of the current watch (events, bookmarks) */
+    uint64_t stall_timer;
 };
 
 /* Which sources hold an object (type + namespace/name): overlapping pod sources and the
@@ -126,6 +130,8 @@ struct presence {
     uint32_t seen;
     UT_hash_handle hh;
 };
+
+struct kcall;
 
 struct kube_client {
     struct kube_client_config c;
@@ -138,6 +144,8 @@ struct kube_client {
     struct presence *presence;
     struct klogs *logs;
     struct kreq *discovery;
+    struct kreq *probe;
+    struct kcall *calls; /* one-off requests in flight (freed with the client) */
     bool started, listed_all, logs_started;
     char *fatal;
     bool any_success;
@@ -560,11 +568,42 @@ static void src_failed(struct ksrc *s, const struct net_response *r)
 
 static void src_success(struct ksrc *s)
 {
+    if (s->ss->state == STORE_SRC_ERROR) { /* it answers again: the error is over */
+        s->ss->state = s->first_done ? STORE_SRC_SYNCED : STORE_SRC_LISTING;
+        s->ss->error[0] = '\0';
+    }
     s->failures = 0;
     s->ss->last_success = time_now();
     s->k->any_success = true;
     free(s->k->fatal);
     s->k->fatal = NULL;
+}
+
+static void src_stall_stop(struct ksrc *s)
+{
+    if (s->stall_timer)
+        net_timer_cancel(s->k->net, s->stall_timer);
+    s->stall_timer = 0;
+}
+
+static int64_t src_stall_ms(const struct ksrc *s)
+{
+    return (int64_t)(s->k->c.watch_stall_s > 0 ? s->k->c.watch_stall_s : WATCH_STALL_S) * 1000;
+}
+
+/* A watch that says nothing (not even a bookmark) may sit on a hung server: a re-list tells,
+ * and fails within the list timeout when the server does not answer. */
+static void src_stall_fire(void *ctx)
+{
+    struct ksrc *s = ctx;
+    s->stall_timer = 0;
+    int64_t idle = time_now_ms() - s->last_byte_ms;
+    if (idle < src_stall_ms(s)) {
+        s->stall_timer = net_timer_add(s->k->net, src_stall_ms(s) - idle, src_stall_fire, s);
+        return;
+    }
+    s->relist = true;
+    src_list(s);
 }
 
 static char *src_path(struct ksrc *s, bool watch)
@@ -650,7 +689,7 @@ static void src_list_page(struct ksrc *s)
     struct kreq_opts o = {
         .path = path,
         .accept = s->def->meta_only ? ACCEPT_META_LIST : ACCEPT_JSON,
-        .timeout_ms = LIST_TIMEOUT_MS,
+        .timeout_ms = s->k->c.list_timeout_ms > 0 ? s->k->c.list_timeout_ms : LIST_TIMEOUT_MS,
         .max_retries = 3,
         .done = src_list_done,
         .ctx = s,
@@ -663,6 +702,7 @@ static void src_list_page(struct ksrc *s)
 static void src_list(struct ksrc *s)
 {
     struct kube_client *k = s->k;
+    src_stall_stop(s);
     if (s->req) {
         kreq_cancel(s->req);
         s->req = NULL;
@@ -679,8 +719,8 @@ static void src_list(struct ksrc *s)
     struct presence *p, *tmp;
     HASH_ITER(hh, k->presence, p, tmp)
     p->seen &= ~bit;
-    if (s->ss->state != STORE_SRC_SYNCED)
-        s->ss->state = STORE_SRC_LISTING;
+    if (s->ss->state != STORE_SRC_SYNCED && s->ss->state != STORE_SRC_ERROR)
+        s->ss->state = STORE_SRC_LISTING; /* an error stays shown until a page succeeds */
     src_list_page(s);
 }
 
@@ -750,6 +790,13 @@ static int src_watch_line(void *ctx, const char *line, size_t len)
     struct ksrc *s = ctx;
     struct decode_event ev;
     struct idw_err err = {{0}};
+    s->last_byte_ms = time_now_ms();
+    if (s->ss->state == STORE_SRC_ERROR) { /* the stream answers (HTTP 200): recovered */
+        s->ss->state = STORE_SRC_SYNCED;
+        s->ss->error[0] = '\0';
+        s->ss->last_success = time_now();
+        s->failures = 0;
+    }
     if (len == 0)
         return 0;
     int rc = decode_watch_event(line, len, s->def->type, &ev, &err);
@@ -808,6 +855,7 @@ static void src_watch_done(void *ctx, const struct net_response *r)
 {
     struct ksrc *s = ctx;
     s->req = NULL;
+    src_stall_stop(s);
     if (s->relist || r->status == 410) {
         s->relist = true;
         src_list(s);
@@ -830,6 +878,10 @@ static void src_watch_done(void *ctx, const struct net_response *r)
         src_later(s, net_backoff_ms(s->failures - 1, 200, BACKOFF_CAP_MS, src_rand()));
         return;
     }
+    /* No answer or an error status: we may have missed changes, and a list's first page is
+     * what shows the recovery (an idle watch may say nothing for a minute). */
+    if (r->status != 403)
+        s->relist = true;
     src_failed(s, r);
 }
 
@@ -848,6 +900,9 @@ static void src_watch(struct ksrc *s)
     s->req = kreq_start(s->k, &o);
     s->k->stats.watches++;
     free(path);
+    s->last_byte_ms = time_now_ms();
+    src_stall_stop(s);
+    s->stall_timer = net_timer_add(s->k->net, src_stall_ms(s), src_stall_fire, s);
 }
 
 static void check_all_listed(struct kube_client *k)
@@ -903,6 +958,42 @@ static void discovery_done(void *ctx, const struct net_response *r)
 }
 
 /* ---- public ----------------------------------------------------------------------------- */
+
+static void kcalls_free(struct kube_client *k);
+
+/* The probe of kube_client_refresh: no answer means every open watch or list is suspect. */
+static void probe_done(void *ctx, const struct net_response *r)
+{
+    struct kube_client *k = ctx;
+    k->probe = NULL;
+    if (r->status != 0 && r->status < 500)
+        return; /* it answers (even 401/403 are answers) */
+    char msg[200], full[256];
+    kube_describe_failure(r, msg, sizeof msg);
+    snprintf(full, sizeof full, "API server not answering: %s", msg);
+    struct net_response fake = *r;
+    fake.status = 0;
+    snprintf(fake.error, sizeof fake.error, "%s", full);
+    for (int i = 0; i < KSRC__COUNT; i++) {
+        struct ksrc *s = &k->src[i];
+        if (!s->req || (s->phase != PH_WATCHING && s->phase != PH_LISTING))
+            continue;
+        kreq_cancel(s->req);
+        s->req = NULL;
+        src_stall_stop(s);
+        s->relist = true;
+        src_failed(s, &fake);
+    }
+}
+
+void kube_client_refresh(struct kube_client *k)
+{
+    if (!k->started || k->probe || k->c.one_shot)
+        return;
+    struct kreq_opts o = {
+        .path = "/version", .timeout_ms = PROBE_TIMEOUT_MS, .done = probe_done, .ctx = k};
+    k->probe = kreq_start(k, &o);
+}
 
 struct store *kube_client_store(struct kube_client *k)
 {
@@ -984,9 +1075,12 @@ void kube_client_free(struct kube_client *k)
     if (!k)
         return;
     kreq_cancel(k->discovery);
+    kreq_cancel(k->probe);
+    kcalls_free(k);
     for (int i = 0; i < KSRC__COUNT; i++) {
         struct ksrc *s = &k->src[i];
         kreq_cancel(s->req);
+        src_stall_stop(s);
         if (s->timer)
             net_timer_cancel(k->net, s->timer);
         free(s->rv);
@@ -1028,11 +1122,46 @@ struct kcall {
     kube_result_fn fn;
     kube_ssar_fn ssar;
     void *ctx;
+    struct kube_client *k;
+    struct kreq *req;
+    struct kcall *prev, *next;
 };
+
+static void kcall_unlink(struct kcall *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->k->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void kcall_start(struct kube_client *k, struct kcall *c, const struct kreq_opts *o)
+{
+    c->k = k;
+    c->next = k->calls;
+    if (k->calls)
+        k->calls->prev = c;
+    k->calls = c;
+    c->req = kreq_start(k, o);
+}
+
+static void kcalls_free(struct kube_client *k)
+{
+    while (k->calls) {
+        struct kcall *c = k->calls;
+        kcall_unlink(c);
+        kreq_cancel(c->req);
+        free(c);
+    }
+}
 
 static void kcall_done(void *ctx, const struct net_response *r)
 {
     struct kcall *c = ctx;
+    kcall_unlink(c); /* its kreq is already freed */
     struct kube_result res = {
         .status = r->status, .body = r->body, .body_len = r->body_len, .refused = r->guard_refused};
     if (r->status < 200 || r->status >= 300 || r->error[0])
@@ -1083,7 +1212,7 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
                           .max_retries = 2,
                           .done = kcall_done,
                           .ctx = c};
-    kreq_start(k, &o);
+    kcall_start(k, c, &o);
     return 0;
 }
 
@@ -1137,7 +1266,7 @@ int kube_ssar(struct kube_client *k, const char *verb, const char *group, const 
                           .timeout_ms = 30000,
                           .done = kcall_done,
                           .ctx = c};
-    kreq_start(k, &o);
+    kcall_start(k, c, &o);
     cJSON_free(body);
     (void)err;
     return 0;

@@ -11,7 +11,7 @@
 
 #define LOG_SOURCE "nmi-logs"
 #define LOG_BACKOFF_BASE_MS 1000
-#define LOG_BACKOFF_CAP_MS 30000
+#define LOG_BACKOFF_CAP_MS 10000 /* a follow stream is one request: come back soon */
 #define LOG_ONESHOT_TIMEOUT_MS 120000
 
 struct klog {
@@ -129,6 +129,11 @@ static void drain(struct klog *g)
 static int klog_line(void *ctx, const char *line, size_t len)
 {
     struct klog *g = ctx;
+    if (g->l->ss->state == STORE_SRC_ERROR) { /* the stream answers again: recovered */
+        g->l->ss->state = STORE_SRC_SYNCED;
+        g->l->ss->error[0] = '\0';
+    }
+    g->l->ss->last_success = time_now();
     const char *sp = memchr(line, ' ', len);
     size_t tl = sp ? (size_t)(sp - line) : 0;
     if (tl > 0 && tl < sizeof g->last_ts) {
