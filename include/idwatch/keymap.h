@@ -47,7 +47,8 @@ enum keymap_group {
     X(THEME, "t", NULL, "Next colour theme", VIEW, 0)                                              \
     X(HELP, "? F1", "help", "This help", VIEW, 0)                                                  \
     X(CONTEXT, "c", NULL, "Switch kubeconfig context", SESSION, 0)                                 \
-    X(REFRESH, "r C-r", NULL, "Refresh now (re-list and re-poll)", SESSION, 0)                     \
+    X(REFRESH, "r C-r", NULL, "Refresh Azure and the OIDC issuer check now (watches are live)",    \
+      SESSION, 0)                                                                                  \
     X(QUIT, "q", "quit", "Go back; quit from the main screen", SESSION, 0)                         \
     X(LABEL_WI, "w", "label", "Label the pod template azure.workload.identity/use=true", ACTION,   \
       1)                                                                                           \

@@ -28,7 +28,7 @@
 
 struct view_callbacks {
     void *ctx;
-    /* `r`: re-list and re-poll now. */
+    /* `r`: re-poll Azure and the OIDC issuer check now (watches are live); may view_message(). */
     void (*request_refresh)(void *ctx);
     /* `c`: the kubeconfig context names (owned by the app, valid until the next call). */
     size_t (*contexts)(void *ctx, const char *const **names);

@@ -147,7 +147,8 @@ struct view {
     char (*act_text)[24]; /* per check workload */
     size_t cap_act_text;
     size_t sel, top;
-    char sel_key[300];
+    char sel_key[300]; /* the user's pick, copied: never a pointer into check results */
+    bool sel_user;     /* the user moved or picked: follow sel_key, else stay at the top */
     enum wtable_col sort;
     bool sort_rev;
     int mech_filter; /* -1 = all, else enum check_mechanism */
@@ -172,12 +173,14 @@ struct view {
     uint32_t unattributed;
 
     uint64_t seen_store, seen_checks;
+    uint64_t src_sig; /* signature of the store's sources, see sources_signature() */
     bool rows_stale;
     bool dirty;
     bool quit;
     bool hangup; /* stdin gone */
     char msg[IDW_ERR_MAX];
     bool msg_err;
+    int64_t msg_at; /* when msg was set: a note (not an error) gives way to the status */
 
     /* actions dialog hooks (dialog.h) */
     struct dialog_source dlg;
@@ -185,9 +188,13 @@ struct view {
     uint64_t dlg_seen;
     view_gate_fn gate;
     void *gate_ctx;
+    uint64_t (*gate_version)(void *ctx); /* moves when a gate answer may have changed */
+    uint64_t gate_seen;
 };
 
 static void handle_key(struct view *v, int key);
+enum { VIEW_NOTE_SECONDS = 5 };
+static void rebuild_activity(struct view *v);
 
 /* ---- actions dialog hooks (dialog.h) ---- */
 
@@ -214,6 +221,12 @@ void view_set_gate(struct view *v, view_gate_fn fn, void *ctx)
 {
     v->gate = fn;
     v->gate_ctx = ctx;
+    v->dirty = true;
+}
+
+void view_set_gate_version(struct view *v, uint64_t (*version)(void *ctx))
+{
+    v->gate_version = version;
     v->dirty = true;
 }
 
@@ -473,7 +486,7 @@ static void rebuild_rows(struct view *v)
     }
     wtable_sort(v->rows, v->n_rows, v->sort, v->sort_rev);
     v->sel = 0;
-    for (size_t i = 0; i < v->n_rows && keep[0]; i++) {
+    for (size_t i = 0; i < v->n_rows && v->sel_user && keep[0]; i++) {
         char k[300];
         row_key(&v->rows[i], k, sizeof k);
         if (strcmp(k, keep) == 0) {
@@ -481,9 +494,31 @@ static void rebuild_rows(struct view *v)
             break;
         }
     }
-    if (v->n_rows)
-        row_key(&v->rows[v->sel], v->sel_key, sizeof v->sel_key);
+    /* a key that is gone (filtered out, deleted) stays remembered: it comes back if the row does */
     v->dirty = true;
+}
+
+/* Rows point into the check results and the store, which session_tick may free and rebuild:
+ * rebuild them before anything reads them when either moved since they were built. */
+static void rows_sync(struct view *v)
+{
+    uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
+    uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
+    if (!v->rows_stale && sv == v->seen_store && cv == v->seen_checks)
+        return;
+    rebuild_rows(v);
+    rebuild_activity(v);
+    v->seen_store = sv;
+    v->seen_checks = cv;
+}
+
+/* The user chose the selected row (opened it, acted on it): keep it as rows arrive. */
+static void pin_sel(struct view *v)
+{
+    if (v->sel < v->n_rows) {
+        row_key(&v->rows[v->sel], v->sel_key, sizeof v->sel_key);
+        v->sel_user = true;
+    }
 }
 
 static void set_sel(struct view *v, size_t i)
@@ -494,6 +529,7 @@ static void set_sel(struct view *v, size_t i)
         i = v->n_rows - 1;
     v->sel = i;
     row_key(&v->rows[i], v->sel_key, sizeof v->sel_key);
+    v->sel_user = true;
     v->dirty = true;
 }
 
@@ -612,8 +648,9 @@ static void build_detail(struct view *v)
                cw->service_account ? cw->service_account : "-");
 
     vlines_add(l, THEME_DEFAULT, "%s", "");
-    vlines_add(l, THEME_COLUMN, "Findings (%zu: %d errors, %d warnings)", cw->n_findings,
-               cw->n_errors, cw->n_warnings);
+    vlines_add(l, THEME_COLUMN, "Findings (%zu): %d error%s, %d warning%s", cw->n_findings,
+               cw->n_errors, cw->n_errors == 1 ? "" : "s", cw->n_warnings,
+               cw->n_warnings == 1 ? "" : "s");
     if (!cw->n_findings)
         vlines_add(l, THEME_OK, "  %s nothing to fix", v->term.utf8 ? "\u2713" : "+");
     for (size_t i = 0; i < cw->n_findings; i++) {
@@ -863,6 +900,7 @@ void view_message(struct view *v, bool error, const char *fmt, ...)
     vsnprintf(v->msg, sizeof v->msg, fmt, ap);
     va_end(ap);
     v->msg_err = error;
+    v->msg_at = v->now;
     v->dirty = true;
 }
 
@@ -879,7 +917,33 @@ void view_set_source(struct view *v, const struct store *s, const struct check_r
     v->cfg.server = v->server;
     v->seen_store = v->seen_checks = (uint64_t)-1;
     v->rows_stale = true;
+    /* another cluster: the old pick means nothing there */
+    v->sel_user = false;
+    v->sel_key[0] = '\0';
+    v->sel = v->top = 0;
+    rows_sync(v);
     v->dirty = true;
+}
+
+/* Sources change state (an outage, a recovery) without moving store_version: a cheap
+ * signature of what the status line shows from them tells when to redraw. */
+static uint64_t sources_signature(const struct store *s)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    size_t n = s ? store_source_count(s) : 0;
+#define SIG_MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
+    SIG_MIX(n);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_source *src = store_source_at(s, i);
+        SIG_MIX(src->state);
+        SIG_MIX(src->count);
+        SIG_MIX(src->total_hint);
+        SIG_MIX(src->error_since);
+        for (const unsigned char *p = (const unsigned char *)src->error; *p; p++)
+            SIG_MIX(*p);
+    }
+#undef SIG_MIX
+    return h;
 }
 
 void view_on_tick(struct view *v, int64_t now)
@@ -891,6 +955,11 @@ void view_on_tick(struct view *v, int64_t now)
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
     if (sv != v->seen_store || cv != v->seen_checks) {
         v->rows_stale = true;
+        v->dirty = true;
+    }
+    uint64_t sig = sources_signature(v->cfg.store);
+    if (sig != v->src_sig) {
+        v->src_sig = sig;
         v->dirty = true;
     }
     /* a resize whose SIGWINCH interrupted the loop's poll (stdin not readable) lands here */
@@ -910,6 +979,8 @@ bool view_needs_redraw(const struct view *v)
         return true;
     if (v->dlg_open && v->dlg.version && v->dlg.version(v->dlg.ctx) != v->dlg_seen)
         return true;
+    if (v->gate_version && v->gate_version(v->gate_ctx) != v->gate_seen)
+        return true; /* a permission answer came: the greyed keys change */
     uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
     return sv != v->seen_store || cv != v->seen_checks;
@@ -1081,6 +1152,9 @@ static void run_mutating(struct view *v, enum keymap_action a)
         view_message(v, true, "%s (%s): not available yet", key, in->help);
         return;
     }
+    /* Keys typed before the next frame (a filter, then w) act on the rows that filter selects,
+     * and a row's ref must index the current checks, not those of the last frame. */
+    rows_sync(v);
     const struct check_workload *w = selected(v);
     if (!w && a != KEYMAP_UNDO) {
         view_message(v, true, "%s: select a workload first", key);
@@ -1090,6 +1164,8 @@ static void run_mutating(struct view *v, enum keymap_action a)
         view_message(v, true, "%s: %s", key, why ? why : "not allowed");
         return;
     }
+    if (w)
+        pin_sel(v);
     struct idw_err err = {{0}};
     if (v->cfg.cb.action(v->cfg.cb.ctx, a, w, &err) != 0)
         view_message(v, true, "%s: %s", key, err.msg[0] ? err.msg : "failed");
@@ -1156,6 +1232,7 @@ static void main_key(struct view *v, enum keymap_action a)
     }
     case KEYMAP_OPEN:
         if (selected(v)) {
+            pin_sel(v);
             v->screen = SCR_DETAIL;
             v->detail_top = 0;
         }
@@ -1201,6 +1278,7 @@ static void handle_key(struct view *v, int key)
     v->dirty = true;
     if (key == KEY_RESIZE)
         return;
+    rows_sync(v); /* the rows of the last frame may point into freed check results */
     if (v->dlg_open) {
         dialog_key(v, key);
         return;
@@ -1236,9 +1314,10 @@ static void handle_key(struct view *v, int key)
         return;
     case KEYMAP_THEME: cycle_theme(v); return;
     case KEYMAP_REFRESH:
+        /* the app says what it refreshes: its message replaces this default */
+        view_message(v, false, "refreshing...");
         if (v->cfg.cb.request_refresh)
             v->cfg.cb.request_refresh(v->cfg.cb.ctx);
-        view_message(v, false, "refreshing...");
         return;
     default: break;
     }
@@ -1341,16 +1420,31 @@ static void draw_header(struct view *v)
                  c->pod_identity.mic_desired);
         x += put_text(v, 1, x, d->role, buf);
     }
-    /* migration progress: workload identity out of everything that uses an identity */
+    /* migration progress: workload identity out of everything that uses an identity. The counts
+     * and percent always show: the bar shrinks first, then the label and the decimal go. */
     int done = c->migration.workload_identity;
     int total = c->migration.workload_identity + c->migration.pod_identity + c->migration.both;
-    snprintf(buf, sizeof buf, " %d/%d %.1f%%", done, total, c->migration.percent_migrated);
-    int tail = wtable_text_width(buf);
-    int barw = COLS - x - 11 - tail - 1;
+    double pct = c->migration.percent_migrated;
+    static const struct {
+        const char *label;
+        int decimals;
+    } forms[] = {{"  migrated", 1}, {"  migrated", 0}, {"  mig", 0}, {" ", 0}};
+    int room = COLS - x;
+    size_t f = 0;
+    int barw = 0;
+    for (f = 0; f < sizeof forms / sizeof *forms; f++) {
+        snprintf(buf, sizeof buf, " %d/%d %.*f%%", done, total, forms[f].decimals, pct);
+        int need = wtable_text_width(forms[f].label) + wtable_text_width(buf);
+        barw = f == 0 ? room - need - 1 : 0; /* a bar only with the full form */
+        if (need <= room)
+            break;
+    }
+    if (f == sizeof forms / sizeof *forms)
+        f--;
     if (barw > 30)
         barw = 30;
-    x += put_text(v, 1, x, THEME_DEFAULT, "  migrated");
-    if (barw >= 4) { /* the counts always show; the bar only where it fits */
+    x += put_text(v, 1, x, THEME_DEFAULT, forms[f].label);
+    if (barw >= 4) {
         char bar[256];
         spark_progress((size_t)done, (size_t)total, barw, v->term.utf8, bar, sizeof bar);
         x += put_text(v, 1, x, THEME_DEFAULT, " ");
@@ -1528,14 +1622,23 @@ static void draw_status(struct view *v, int y)
     move(y, 0);
     attrset(term_attr(&v->term, THEME_STATUS));
     clrtoeol();
+    /* a note such as "refreshing ..." must not hide an outage for long */
+    if (v->msg[0] && !v->msg_err && v->msg_at && v->now - v->msg_at >= VIEW_NOTE_SECONDS)
+        v->msg[0] = '\0';
     if (v->msg[0]) {
+        if (!v->msg_err && v->msg_at) {
+            int64_t end = v->msg_at + VIEW_NOTE_SECONDS;
+            if (!v->next_age_change || end < v->next_age_change)
+                v->next_age_change = end;
+        }
         put(v, y, 0, COLS, v->msg_err ? THEME_ERR : THEME_STATUS, v->msg);
         return;
     }
     struct idw_buf b = {0};
     const struct store *s = v->cfg.store;
     size_t n = s ? store_source_count(s) : 0;
-    const char *last_err = NULL;
+    const struct store_source *first_err = NULL;
+    size_t n_err = 0;
     bool busy = false;
     for (size_t i = 0; i < n; i++) {
         const struct store_source *src = store_source_at(s, i);
@@ -1548,9 +1651,10 @@ static void draw_status(struct view *v, int y)
                        src->total_hint ? c2 : "");
             busy = true;
             break;
-        case STORE_SRC_ERROR:
-            buf_printf(&b, "%s %s  ", src->name, v->term.utf8 ? "\u2717" : "x");
-            last_err = src->error;
+        case STORE_SRC_ERROR: /* summed up in front: a list of names hides the error text */
+            if (!first_err || (src->error_since && src->error_since < first_err->error_since))
+                first_err = src;
+            n_err++;
             break;
         case STORE_SRC_FORBIDDEN: buf_printf(&b, "%s: no permission  ", src->name); break;
         case STORE_SRC_SYNCED:
@@ -1564,13 +1668,32 @@ static void draw_status(struct view *v, int y)
         case STORE_SRC_ABSENT: break;
         }
     }
+    bool last_err = n_err > 0;
+    if (last_err) {
+        /* the oldest failure first: it is usually the cause of the others */
+        struct idw_buf e = {0};
+        char clean[256], age[16] = "";
+        str_sanitize(clean, sizeof clean, first_err->error[0] ? first_err->error : "failed");
+        if (first_err->error_since)
+            age_text(v, first_err->error_since, age);
+        if (n_err > 1)
+            buf_printf(&e, "%s %zu sources failing | %s: %s", v->term.utf8 ? "\u2717" : "x", n_err,
+                       first_err->name, clean);
+        else
+            buf_printf(&e, "%s %s failing: %s", v->term.utf8 ? "\u2717" : "x", first_err->name,
+                       clean);
+        if (age[0])
+            buf_printf(&e, " for %s", age);
+        if (b.len)
+            buf_printf(&e, "  %s", b.data);
+        buf_free(&b);
+        b = e;
+    }
     if (!busy && b.len == 0) {
         char c1[32];
         fmt_count(v->cfg.checks ? v->cfg.checks->n_workloads : 0, c1);
         buf_printf(&b, "%s%s workloads, %zu shown", n ? "synced  " : "", c1, v->n_rows);
     }
-    if (last_err)
-        buf_printf(&b, "| %s", last_err);
     if (v->tdiag.n && !last_err)
         buf_printf(&b, "| theme: %zu warning%s (?)", v->tdiag.n + v->tdiag.dropped,
                    v->tdiag.n + v->tdiag.dropped > 1 ? "s" : "");
@@ -1707,13 +1830,7 @@ void view_draw(struct view *v)
     if (!v->term_open)
         return;
     v->next_age_change = 0;
-    if (v->rows_stale || (v->cfg.store && store_version(v->cfg.store) != v->seen_store) ||
-        (v->cfg.checks && v->cfg.checks->version != v->seen_checks)) {
-        rebuild_rows(v);
-        rebuild_activity(v);
-        v->seen_store = v->cfg.store ? store_version(v->cfg.store) : 0;
-        v->seen_checks = v->cfg.checks ? v->cfg.checks->version : 0;
-    }
+    rows_sync(v);
     erase();
     if (COLS < VIEW_MIN_COLS || LINES < VIEW_MIN_LINES) {
         char m[96];
@@ -1756,6 +1873,8 @@ void view_draw(struct view *v)
         dialog_draw(&v->term, &dc);
         v->dlg_seen = v->dlg.version ? v->dlg.version(v->dlg.ctx) : 0;
     }
+    if (v->gate_version)
+        v->gate_seen = v->gate_version(v->gate_ctx);
     wnoutrefresh(stdscr);
     doupdate();
     v->dirty = false;

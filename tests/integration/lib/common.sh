@@ -36,8 +36,15 @@ t_fail() {
     t_log "FAIL: $*"
 }
 
-# t_done: prints the closing line and exits non-zero if anything failed.
+# t_done: prints the closing line and exits non-zero if anything failed (a sanitizer report of
+# a dashboard run counts as a failure).
 t_done() {
+    local f
+    for f in "$T_TMP"/asan.* "$T_TMP"/ubsan.*; do
+        [ -e "$f" ] || continue
+        t_fail "sanitizer report from idwatch ($(basename "$f")):"
+        head -n 60 "$f" >&2
+    done
     echo "$T_PASSES passed, $T_FAILS failed"
     [ "$T_FAILS" -eq 0 ]
 }
@@ -94,10 +101,15 @@ t_tmux_keys() { tmux -L "$T_TMUX" send-keys -t t "$@"; }
 t_tmux_screen() { tmux -L "$T_TMUX" capture-pane -p -t t; }
 
 # t_tmux_wait_for TEXT [SECONDS]: waits until the screen shows TEXT (fixed string).
+# (Waits count wall-clock time: on a busy machine a capture can take longer than the sleep.)
+t_ms() { echo $(($(date +%s%N) / 1000000)); }
+
 t_tmux_wait_for() {
-    local text=$1 secs=${2:-20} i
-    for i in $(seq 1 $((secs * 10))); do
+    local text=$1 secs=${2:-20}
+    local end=$(($(t_ms) + secs * 1000))
+    while :; do
         if t_tmux_screen | grep -qF -- "$text"; then return 0; fi
+        [ "$(t_ms)" -lt "$end" ] || break
         sleep 0.1
     done
     t_log "screen never showed '$text'; screen was:"
@@ -111,7 +123,7 @@ t_tmux_wait_for() {
 # the diff in git, and commit it with the change.
 
 T_SRC=${IDW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
-T_GOLDEN_DIR="$T_SRC/tests/integration/golden"
+T_GOLDEN_DIR=${IDW_GOLDEN_DIR:-$T_SRC/tests/integration/golden} # (override: test-the-tests)
 T_IDW_PID_FILE="$T_TMP/idwatch.pid"
 
 # t_scenario_pinned NAME [EPOCH]: writes $T_TMP/NAME-pinned.json, the scenario with its clock pinned
@@ -155,7 +167,8 @@ t_kube_curl() {
 
 # t_idw_start COLS ROWS [ENV=VALUE...] [--] [idwatch args...]: idwatch in a detached tmux
 # session of that size, against the simulator, with --no-azure and IDWATCH_FAKE_NOW=$T_NOW
-# (override either by passing them). The pid of idwatch itself goes to $T_IDW_PID_FILE; when it
+# (override either by passing them), in an empty directory, with XDG_CONFIG_HOME holding only the
+# shipped themes and without the user's IDWATCH_THEME, NO_COLOR or IDWATCH_READ_ONLY. The pid of idwatch itself goes to $T_IDW_PID_FILE; when it
 # exits, the pane shows "[idwatch exited N]" and stays.
 t_idw_start() {
     local cols=$1 rows=$2
@@ -169,10 +182,18 @@ t_idw_start() {
         esac
     done
     local launcher="$T_TMP/launch-idwatch.sh"
+    # a config dir of our own: the shipped themes and nothing of the user's
+    mkdir -p "$T_TMP/config/idwatch" "$T_TMP/run"
+    ln -sfn "$T_SRC/themes" "$T_TMP/config/idwatch/themes"
     {
         echo '#!/bin/sh'
         printf 'echo $$ >%q\n' "$T_IDW_PID_FILE"
-        printf 'exec env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 IDWATCH_FAKE_NOW=%q' "${T_NOW:-}"
+        printf 'cd %q || exit 1\n' "$T_TMP/run"
+        printf 'exec env -u IDWATCH_THEME -u NO_COLOR -u IDWATCH_READ_ONLY XDG_CONFIG_HOME=%q' "$T_TMP/config"
+        printf ' TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 IDWATCH_FAKE_NOW=%q' "${T_NOW:-}"
+        # sanitizer reports go to files (t_done fails on them), not into the screen
+        printf ' ASAN_OPTIONS=%q' "${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T_TMP/asan"
+        printf ' UBSAN_OPTIONS=%q' "${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T_TMP/ubsan"
         for arg in "${envs[@]}"; do printf ' %q' "$arg"; done
         printf ' %q' "$IDWATCH"
         if [ -n "${T_KUBECONFIG:-}" ]; then printf ' --kubeconfig %q --no-azure' "$T_KUBECONFIG"; fi
@@ -198,6 +219,43 @@ t_tmux_resize() { tmux -L "$T_TMUX" resize-window -t t -x "$1" -y "$2"; }
 # t_tmux_screen_attrs: the screen with its colours and attributes as escape sequences.
 t_tmux_screen_attrs() { tmux -L "$T_TMUX" capture-pane -p -e -t t; }
 
+# t_screen_cells: the screen as runs of "attributes|text", one line per screen line: the same
+# picture always gives the same text (capture-pane -e may place the same colour changes
+# differently from one capture to the next).
+t_screen_cells() {
+    t_tmux_screen_attrs | python3 -c '
+import re, sys
+st = {}
+def sgr(ps):
+    i = 0
+    while i < len(ps):
+        p = ps[i]
+        if p == 0: st.clear()
+        elif p in (38, 48):
+            key = "fg" if p == 38 else "bg"
+            if i + 1 < len(ps) and ps[i + 1] == 5: st[key] = "5;%d" % ps[i + 2]; i += 2
+            elif i + 1 < len(ps) and ps[i + 1] == 2: st[key] = "2;%d;%d;%d" % tuple(ps[i + 2:i + 5]); i += 4
+        elif 30 <= p <= 37 or 90 <= p <= 97: st["fg"] = str(p)
+        elif 40 <= p <= 47 or 100 <= p <= 107: st["bg"] = str(p)
+        elif p == 39: st.pop("fg", None)
+        elif p == 49: st.pop("bg", None)
+        elif p == 22: st.pop("a1", None); st.pop("a2", None)
+        elif 1 <= p <= 9: st["a%d" % p] = "1"
+        elif 23 <= p <= 29: st.pop("a%d" % (p - 20), None)
+        i += 1
+for line in sys.stdin.read().split("\n"):
+    runs, prev = [], None
+    for m in re.finditer(r"\x1b\[([0-9;]*)m|([^\x1b]+)|\x1b", line):
+        if m.group(1) is not None:
+            sgr([int(x) for x in m.group(1).split(";") if x] or [0])
+        elif m.group(2):
+            key = ",".join("%s=%s" % kv for kv in sorted(st.items()))
+            if runs and prev == key: runs[-1] += m.group(2)
+            else: runs.append("[" + key + "]" + m.group(2)); prev = key
+    print("".join(runs))
+'
+}
+
 # t_mask: stdin to stdout with the volatile parts of a screen replaced by fixed tokens: the
 # simulator's port, request counts (they move with NMI traffic), ages and sparklines.
 t_mask() {
@@ -209,21 +267,22 @@ t_mask() {
         -e 's/! [0-9]+\/[0-9]*~?( |$)/! N\/N\1/g' \
         -e 's/! [0-9]+\/[0-9]+/! N\/N/g' \
         -e 's/requests +[0-9]+ in the last ([0-9]+[mhd]), [0-9]+ errors, last (never|<1m ago|[0-9]+[mhd] ago)/requests        N in the last \1, N errors, last AGE/' \
-        -e 's/^([0-9]{2}:[0-9]{2}:[0-9]{2}) +[0-9]{3} /TIME STS /'
+        -e 's/^([0-9]{2}:[0-9]{2}:[0-9]{2}) +[0-9]{3} /TIME STS /' \
+        -e 's/[0-9]+ of [0-9]+ token requests/N of N token requests/'
 }
 
 # t_screen_settle [SECONDS]: waits until the masked screen has stayed the same for a second
 # (the first sync, the NMI logs and the checks have landed); prints it.
 t_screen_settle() {
-    local secs=${1:-20} prev="" cur same=0 i
-    for i in $(seq 1 $((secs * 5))); do
+    local end=$(($(t_ms) + ${1:-20} * 1000)) prev="" cur since=0
+    while [ "$(t_ms)" -lt "$end" ]; do
         cur=$(t_tmux_screen | t_mask)
-        if [ "$cur" = "$prev" ]; then
-            same=$((same + 1))
-            if [ $same -ge 5 ]; then printf '%s\n' "$cur"; return 0; fi
-        else
-            same=0
+        if [ "$cur" != "$prev" ]; then
             prev=$cur
+            since=$(t_ms)
+        elif [ $(($(t_ms) - since)) -ge 1000 ]; then
+            printf '%s\n' "$cur"
+            return 0
         fi
         sleep 0.2
     done
@@ -263,9 +322,10 @@ t_expect() {
 
 # t_expect_re DESCRIPTION REGEX [SECONDS]: the same with an extended regular expression.
 t_expect_re() {
-    local i
-    for i in $(seq 1 $((${3:-20} * 10))); do
+    local end=$(($(t_ms) + ${3:-20} * 1000))
+    while :; do
         if t_tmux_screen | grep -qE -- "$2"; then t_ok "$1"; return 0; fi
+        [ "$(t_ms)" -lt "$end" ] || break
         sleep 0.1
     done
     t_log "screen never matched /$2/; screen was:"
@@ -275,12 +335,12 @@ t_expect_re() {
 
 # t_idw_wait_exit [SECONDS]: waits until idwatch's process is gone; 0 when it went.
 t_idw_wait_exit() {
-    local secs=${1:-10} i
-    for i in $(seq 1 $((secs * 10))); do
+    local end=$(($(t_ms) + ${1:-10} * 1000))
+    while :; do
         kill -0 "$T_IDW_PID" 2>/dev/null || return 0
+        [ "$(t_ms)" -lt "$end" ] || return 1
         sleep 0.1
     done
-    return 1
 }
 
 # t_proxy_start: puts lib/tcpproxy.py between idwatch and the simulator (after t_sim_start) and
