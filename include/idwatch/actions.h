@@ -122,7 +122,8 @@ struct act_change {
     char *issuer;
     char *subject;
     char *audience;
-    size_t fic_count; /* credentials the identity had when we looked (0 = not listed) */
+    size_t fic_count; /* credentials the identity had when we looked */
+    bool fics_listed; /* whether they were listed at all (else fic_count is 0) */
     char **warnings;  /* shown in the dialog before the confirmation */
     size_t n_warnings;
 };
@@ -316,7 +317,11 @@ void actions_view(struct actions *a, struct act_view *out);
 /* The outcome of the last closed dialog, once, for the status line ("" when none). */
 const char *actions_take_message(struct actions *a, bool *error);
 
-/* Bumped by every change of state (answers, SSAR results): redraw when it moved. */
+/* True once after an Azure write (f) was applied: Azure has no watch, so the app reads it again
+ * (from its loop, not from inside a transport callback) for the row to show the credential. */
+bool actions_take_azure_stale(struct actions *a);
+
+/* Bumped by every change of state (answers, SSAR results): redraw when it moved. 0 for NULL. */
 uint64_t actions_version(const struct actions *a);
 
 /* Whether the key may be offered for w: false with *why (greyed, with the reason) when read-only,

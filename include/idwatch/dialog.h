@@ -103,5 +103,8 @@ bool view_dialog_is_open(const struct view *v);
 typedef bool (*view_gate_fn)(void *ctx, enum keymap_action a, const struct check_workload *w,
                              const char **why);
 void view_set_gate(struct view *v, view_gate_fn fn, void *ctx);
+/* Optional: a counter (called with the gate's ctx) that moves whenever a gate answer may have
+ * changed (a permission review answered later): the view then redraws the greyed keys. */
+void view_set_gate_version(struct view *v, uint64_t (*version)(void *ctx));
 
 #endif

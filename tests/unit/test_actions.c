@@ -337,6 +337,30 @@ static void test_annotate(void **state)
     assert_string_equal(c.body, "{\"metadata\":{\"resourceVersion\":\"9\",\"annotations\":{"
                                 "\"azure.workload.identity/client-id\":\"" TA_CID "\","
                                 "\"azure.workload.identity/tenant-id\":\"" TA_TENANT "\"}}}");
+    for (size_t i = 0; i < c.n_warnings; i++) /* no other workload uses the SA yet */
+        assert_null(strstr(c.warnings[i], "other workload"));
+    act_change_free(&c);
+    /* the annotation is the SA's: two other workloads on it are named in a warning */
+    const char *kinds[] = {"Deployment", "CronJob", "Deployment"};
+    const char *names[] = {"api", "nightly", "batch"};
+    for (int i = 0; i < 3; i++) {
+        char *d = ta_deploy_json(kinds[i], "payments", names[i], "5", "{}", "{}", "api");
+        cJSON *o = cJSON_Parse(d);
+        ta_store_put(s, o);
+        cJSON_Delete(o);
+        free(d);
+    }
+    char *other = ta_deploy_json("Deployment", "payments", "elsewhere", "5", "{}", "{}", "web");
+    cJSON *oo = cJSON_Parse(other);
+    ta_store_put(s, oo);
+    cJSON_Delete(oo);
+    free(other);
+    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w, &p, &c, &err), 0);
+    bool warned = false;
+    for (size_t i = 0; i < c.n_warnings; i++)
+        warned = warned || strcmp(c.warnings[i],
+                                  "2 other workloads in payments use service account api too") == 0;
+    assert_true(warned);
     act_change_free(&c);
     store_free(s);
     free(sa);

@@ -355,6 +355,23 @@ static void test_ssar_cache_and_403(void **state)
     assert_non_null(strstr(why, "cannot patch resource"));
 }
 
+/* A review that gets no answer allows (as without reviews) and is asked again after 30 s, not
+ * at every frame. */
+static void test_ssar_error_backoff(void **state)
+{
+    struct fx *f = *state;
+    f->ts.ssar_error = "404 page not found";
+    for (int i = 0; i < 5; i++)
+        assert_true(actions_allowed(f->act, 'w', web(f), NULL));
+    assert_int_equal(f->ts.ssars, 1);
+    fake_now += 31;
+    f->ts.ssar_error = NULL;
+    f->ts.ssar_allowed = false;
+    const char *why = NULL;
+    assert_false(actions_allowed(f->act, 'w', web(f), &why));
+    assert_int_equal(f->ts.ssars, 2);
+}
+
 static void test_migrate_in_order(void **state)
 {
     struct fx *f = *state;
@@ -365,8 +382,9 @@ static void test_migrate_in_order(void **state)
     assert_int_equal(actions_start(f->act, 'M', w, &err), 0);
     /* a: the picker lists the subscription's identities */
     assert_int_equal(actions_state(f->act), ACT_ST_PICK);
-    assert_true(view_has(f, ACT_STYLE_SELECTED, "id-payments"));
-    assert_true(view_has(f, ACT_STYLE_CHOICE, "id-other"));
+    /* the current row is marked in text too (no colours), the others are not */
+    assert_true(view_has(f, ACT_STYLE_SELECTED, "> id-payments"));
+    assert_true(view_has(f, ACT_STYLE_CHOICE, "  id-other"));
     assert_true(view_has(f, ACT_STYLE_SELECTED, TA_CID));
     assert_int_equal(actions_key(f->act, ACT_KEY_ENTER), 1);
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
@@ -384,8 +402,12 @@ static void test_migrate_in_order(void **state)
         f, ACT_STYLE_TEXT,
         "federated credential aks-demo-weu-ServiceAccount-shop-web on identity id-payments"));
     assert_true(view_has(f, ACT_STYLE_OK, "the identity has 2 of at most 20 credentials"));
+    assert_false(actions_take_azure_stale(f->act));
     assert_int_equal(actions_key(f->act, 'y'), 1);
     assert_int_equal(f->ts.fic_puts, 1);
+    /* Azure has no watch: the app is told once to read it again */
+    assert_true(actions_take_azure_stale(f->act));
+    assert_false(actions_take_azure_stale(f->act));
     assert_string_equal(f->ts.fic_issuer, TA_ISSUER);
     assert_string_equal(f->ts.fic_subject, "system:serviceaccount:shop:web");
     assert_string_equal(f->ts.fic_name, "aks-demo-weu-ServiceAccount-shop-web");
@@ -470,8 +492,194 @@ static void test_fic_limit_and_arm_403(void **state)
     const char *why = NULL;
     assert_false(actions_allowed(f->act, 'f', web(f), &why));
     assert_non_null(strstr(why, "AuthorizationFailed"));
+    assert_non_null(strstr(why, "id-payments"));
     assert_int_equal(actions_start(f->act, 'f', web(f), &err), -1);
     assert_int_equal(f->ts.fic_puts, 1);
+    /* the refusal was for id-payments: with the SA on another identity, f is offered again */
+    assert_int_equal(actions_start(f->act, 'a', web(f), &err), 0);
+    actions_key(f->act, ACT_KEY_TAB);
+    for (const char *p = TA_CID2; *p; p++)
+        actions_key(f->act, *p);
+    actions_key(f->act, ACT_KEY_ENTER);
+    actions_key(f->act, 'y');
+    assert_int_equal(actions_state(f->act), ACT_ST_DONE);
+    actions_key(f->act, '\n');
+    assert_true(actions_allowed(f->act, 'f', web(f), &why));
+}
+
+/* ---- the copies the server returned, against the order the watch delivers in ---- */
+
+/* A transport whose writes reach the store (the watch) before their answer, followed by a
+ * controller's status update: what a real API server does after a pod template changed. */
+struct late {
+    struct ta_server *ts;
+    bool controller; /* bump the object after each write, before the answer */
+    kube_result_fn fn;
+    void *arg;
+    long status;
+    char *body;
+    char message[IDW_ERR_MAX];
+};
+
+static void late_keep(void *ctx, const struct kube_result *r)
+{
+    struct late *l = ctx;
+    l->status = r->status;
+    l->body = r->body ? xstrndup(r->body, r->body_len) : NULL;
+    snprintf(l->message, sizeof l->message, "%s", r->message);
+}
+
+static void server_bump(struct fx *f, const char *path, bool to_store)
+{
+    cJSON *o = ta_server_obj(&f->ts, path);
+    char rv[32];
+    snprintf(rv, sizeof rv, "%lu", f->ts.next_rv++);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion",
+                              cJSON_CreateString(rv));
+    if (to_store)
+        ta_store_put(f->store, o);
+}
+
+static struct fx *late_fx;
+
+static int late_patch(void *ctx, const char *path, enum kube_patch_type type, const char *body,
+                      bool dry_run, kube_result_fn fn, void *arg, struct idw_err *err)
+{
+    struct late *l = ctx;
+    if (dry_run)
+        return ta_patch(l->ts, path, type, body, dry_run, fn, arg, err);
+    struct late keep = *l;
+    int rc = ta_patch(l->ts, path, type, body, false, late_keep, &keep, err);
+    if (keep.status == 200 && l->controller)
+        server_bump(late_fx, path, true); /* status update: watched before the answer */
+    struct kube_result res = {
+        .status = keep.status, .body = keep.body, .body_len = keep.body ? strlen(keep.body) : 0};
+    snprintf(res.message, sizeof res.message, "%s", keep.message);
+    fn(arg, &res);
+    free(keep.body);
+    return rc;
+}
+
+static int late_get(void *ctx, const char *path, kube_result_fn fn, void *arg, struct idw_err *err)
+{
+    struct late *l = ctx;
+    return ta_get(l->ts, path, fn, arg, err);
+}
+
+static int late_ssar(void *ctx, const char *verb, const char *group, const char *resource,
+                     const char *ns, const char *name, kube_ssar_fn fn, void *arg,
+                     struct idw_err *err)
+{
+    struct late *l = ctx;
+    return ta_ssar(l->ts, verb, group, resource, ns, name, fn, arg, err);
+}
+
+static void late_engine(struct fx *f, struct late *l)
+{
+    late_fx = f;
+    actions_free(f->act);
+    struct actions_config cfg = {
+        .store = f->store,
+        .checks = f->checks,
+        .context = "aks-demo",
+        .user = "clusterUser_demo",
+        .log_path = f->log,
+        .now = clock_fn,
+        .io = {.ctx = l, .patch = late_patch, .get = late_get, .ssar = late_ssar}};
+    struct idw_err err = {{0}};
+    assert_int_equal(actions_new(&cfg, &f->act, &err), 0);
+}
+
+/* The server's resourceVersion of the deployment now (the rv counter also moves on dry runs). */
+static const char *server_rv(struct fx *f)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(ta_server_obj(&f->ts, DEPLOY_PATH), "metadata"),
+                               "resourceVersion")
+        ->valuestring;
+}
+
+static const char *shown_rv(struct fx *f)
+{
+    const struct act_change *c = actions_change(f->act);
+    assert_non_null(c);
+    return c->resource_version;
+}
+
+/* The watch brought our write and a status update before the answer: the next change is built
+ * on the store's newer version, not on the answer's (which would be a stale precondition). */
+static void test_fresh_copy_older_than_store(void **state)
+{
+    struct fx *f = *state;
+    struct late l = {.ts = &f->ts, .controller = true};
+    f->ts.mirror = true;
+    late_engine(f, &l);
+    struct idw_err err = {{0}};
+    assert_int_equal(actions_start(f->act, 'x', web(f), &err), 0);
+    assert_int_equal(actions_key(f->act, 'y'), 1);
+    assert_int_equal(actions_state(f->act), ACT_ST_DONE);
+    actions_key(f->act, '\n');
+    /* the server: our write, then the controller's update; the store has seen both */
+    assert_int_equal(actions_start(f->act, 'R', web(f), &err), 0);
+    assert_string_equal(shown_rv(f), server_rv(f));
+    assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM); /* the dry run passed */
+    assert_int_equal(actions_key(f->act, 'y'), 1);
+    assert_int_equal(actions_state(f->act), ACT_ST_DONE);
+    assert_int_equal(f->ts.writes, 2);
+}
+
+/* Writes in a row before the watch catches up: each is built on the previous answer, and the
+ * watch delivering the first of them does not make the engine fall back to it. */
+static void test_fresh_copy_chain(void **state)
+{
+    struct fx *f = *state;
+    struct late l = {.ts = &f->ts};
+    f->ts.mirror = false; /* the watch lags: the store still shows 500 */
+    late_engine(f, &l);
+    struct idw_err err = {{0}};
+    assert_int_equal(actions_start(f->act, 'x', web(f), &err), 0);
+    assert_string_equal(shown_rv(f), "500");
+    actions_key(f->act, 'y');
+    actions_key(f->act, '\n');
+    char *x_rv = xstrdup(server_rv(f));
+    assert_int_equal(actions_start(f->act, 'R', web(f), &err), 0);
+    assert_string_equal(shown_rv(f), x_rv); /* the answer of x, the store has not seen it */
+    actions_key(f->act, 'y');
+    assert_int_equal(actions_state(f->act), ACT_ST_DONE);
+    actions_key(f->act, '\n');
+    /* the watch now delivers x's write, not yet R's */
+    cJSON *o = cJSON_Duplicate(ta_server_obj(&f->ts, DEPLOY_PATH), true);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion",
+                              cJSON_CreateString(x_rv));
+    ta_store_put(f->store, o);
+    cJSON_Delete(o);
+    free(x_rv);
+    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_string_equal(shown_rv(f), server_rv(f)); /* R's answer */
+    assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
+    actions_key(f->act, 27);
+    /* once the store moved past every version known to be older, it wins again */
+    ta_store_put(f->store, ta_server_obj(&f->ts, DEPLOY_PATH));
+    server_bump(f, DEPLOY_PATH, true);
+    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_string_equal(shown_rv(f), server_rv(f));
+    assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
+    actions_key(f->act, 27);
+}
+
+/* A 409 whose re-read the watch overtook: the new state is shown all the same. */
+static void test_conflict_shown_from_store(void **state)
+{
+    struct fx *f = *state;
+    struct idw_err err = {{0}};
+    assert_int_equal(actions_start(f->act, 'w', web(f), &err), 0);
+    server_bump(f, DEPLOY_PATH, true); /* someone wrote, and the watch told us at once */
+    assert_int_equal(actions_key(f->act, 'y'), 1);
+    assert_int_equal(actions_state(f->act), ACT_ST_CONFLICT);
+    char want[64];
+    snprintf(want, sizeof want, "resourceVersion %s (was 500)", server_rv(f));
+    assert_true(view_has(f, ACT_STYLE_ERR, want));
+    assert_true(view_has(f, ACT_STYLE_ERR, "label azure.workload.identity/use = \"True\""));
+    assert_int_equal(f->ts.writes, 0);
 }
 
 static void test_read_only(void **state)
@@ -498,9 +706,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dry_run_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_rereads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ssar_cache_and_403, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ssar_error_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_cancel_and_skip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fic_limit_and_arm_403, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_copy_older_than_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_copy_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_shown_from_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup_read_only, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

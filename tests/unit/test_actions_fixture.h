@@ -105,6 +105,7 @@ struct ta_server {
     /* SSAR answers */
     bool ssar_allowed;
     char ssar_reason[128];
+    const char *ssar_error; /* set: the review gets no answer (this error) */
     /* ARM */
     int fic_rc;
     char fic_error[256];
@@ -275,7 +276,10 @@ static inline int ta_ssar(void *ctx, const char *verb, const char *group, const 
     char path[512];
     snprintf(path, sizeof path, "%s %s/%s %s/%s", verb, group, resource, ns, name);
     ta_record(ts, "SSAR", path, NULL, false, 201);
-    fn(arg, ts->ssar_allowed, ts->ssar_reason, NULL);
+    if (ts->ssar_error)
+        fn(arg, false, NULL, ts->ssar_error);
+    else
+        fn(arg, ts->ssar_allowed, ts->ssar_reason, NULL);
     return 0;
 }
 

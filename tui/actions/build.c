@@ -437,6 +437,17 @@ static int build_annotate(const struct act_world *wd, const struct check_workloa
                            cid);
     if (cur)
         act_change_warn(c, "replaces client-id %s", cur);
+    /* the annotation is the SA's, not the workload's: every workload on that SA gets it */
+    size_t others = 0;
+    for (size_t i = 0; wd->store && i < store_workload_count(wd->store); i++) {
+        const struct model_workload *o = store_workload_at(wd->store, i);
+        if (str_eq(o->meta.namespace_, t.ns) && str_eq(o->tmpl.service_account, t.name) &&
+            !(o->kind == w->kind && str_eq(o->meta.name, w->name)))
+            others++;
+    }
+    if (others)
+        act_change_warn(c, "%zu other workload%s in %s use%s service account %s too", others,
+                        others > 1 ? "s" : "", t.ns, others > 1 ? "" : "s", t.name);
     if (w->mechanism == CHECK_MECH_WI || w->mechanism == CHECK_MECH_BOTH)
         act_change_warn(c, "running pods keep their old environment until restarted (R)");
     finish_kube(c, &t);
@@ -522,7 +533,8 @@ static int build_fic(const struct act_world *wd, const struct check_workload *w,
     c->issuer = xstrdup(wd->issuer);
     c->subject = subject;
     c->audience = xstrdup(WI_AUDIENCE);
-    c->fic_count = id->fic_state == MODEL_AZ_OK ? id->n_fics : 0;
+    c->fics_listed = id->fic_state == MODEL_AZ_OK;
+    c->fic_count = c->fics_listed ? id->n_fics : 0;
     c->object = xasprintf("federated credential %s on identity %s", name, idn);
     cJSON *root = cJSON_CreateObject();
     cJSON *props = cJSON_AddObjectToObject(root, "properties");

@@ -26,14 +26,20 @@ const char *act_state_name(enum act_state s)
 }
 
 /* An object as the server last returned it to us (after our write, or a re-read). It stays in
- * use while the store still shows the version we had before (the watch has not caught up). */
+ * use while the store shows one of the versions known to be older: the one the store showed
+ * when the request was sent and, after writes of ours in a row, the versions those wrote (each
+ * carried the previous one as its precondition, so nothing came between). Once the store shows
+ * anything else, it holds this copy or something later. Comparing with the store's version when
+ * the answer arrives would be wrong: the watch may deliver our write and the controllers'
+ * updates after it before the answer, and the older copy would then stay in use (409). */
 struct fresh {
     char *path;
     bool sa;
     enum model_workload_kind kind;
     char *ns, *name;
     char *rv;
-    char *base_rv; /* the store's version when this copy was taken */
+    char **older; /* versions of the object known to be older than rv */
+    size_t n_older;
     struct model_kvlist labels, annotations;
     struct act_target t;
 };
@@ -89,6 +95,8 @@ struct run {
     size_t n_notes;
     char result[IDW_ERR_MAX];
     bool result_err;
+    char **sent_older; /* when the apply or re-read was sent: versions older than its answer */
+    size_t n_sent_older;
 };
 
 struct actions {
@@ -100,7 +108,10 @@ struct actions {
     size_t n_fresh;
     struct ssar *ssar;
     size_t n_ssar;
-    char *arm_denied;
+    /* identities ARM refused us (403) in this run: ARM roles are scoped (an identity, its
+     * resource group), so one refusal does not grey f for the others */
+    char **arm_denied_id, **arm_denied_why;
+    size_t n_arm_denied;
     struct act_change *undo;
     size_t n_undo;
     struct pending *pending;
@@ -109,6 +120,7 @@ struct actions {
     char *title, *footer;
     char msg[IDW_ERR_MAX];
     bool msg_err, msg_new;
+    bool azure_stale; /* an ARM write was applied since actions_take_azure_stale */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -168,6 +180,7 @@ static void run_free(struct run *r)
     act_change_free(&r->change);
     strv_free(&r->answer, &r->n_answer);
     strv_free(&r->notes, &r->n_notes);
+    strv_free(&r->sent_older, &r->n_sent_older);
     free(r);
 }
 
@@ -177,7 +190,7 @@ static void fresh_free(struct fresh *f)
     free(f->ns);
     free(f->name);
     free(f->rv);
-    free(f->base_rv);
+    strv_free(&f->older, &f->n_older);
     kv_free(&f->labels);
     kv_free(&f->annotations);
 }
@@ -216,6 +229,13 @@ static void fresh_clear(struct actions *a)
     free(a->fresh);
     a->fresh = NULL;
     a->n_fresh = 0;
+}
+
+static void arm_denied_clear(struct actions *a)
+{
+    size_t n = a->n_arm_denied;
+    strv_free(&a->arm_denied_id, &a->n_arm_denied);
+    strv_free(&a->arm_denied_why, &n);
 }
 
 static struct pending *pending_new(struct actions *a, enum req_type type)
@@ -292,7 +312,7 @@ void actions_free(struct actions *a)
     free(a->lines);
     free(a->title);
     free(a->footer);
-    free(a->arm_denied);
+    arm_denied_clear(a);
     free(a->context);
     free(a->user);
     free(a->log_path);
@@ -319,8 +339,7 @@ void actions_set_source(struct actions *a, const struct store *s, const struct c
     fresh_clear(a);
     ssar_clear(a);
     undo_clear(a);
-    free(a->arm_denied);
-    a->arm_denied = NULL;
+    arm_denied_clear(a);
     a->version++;
 }
 
@@ -341,7 +360,7 @@ const struct act_change *actions_change(const struct actions *a)
 
 uint64_t actions_version(const struct actions *a)
 {
-    return a->version;
+    return a ? a->version : 0;
 }
 
 size_t actions_undo_depth(const struct actions *a)
@@ -357,6 +376,14 @@ const char *actions_take_message(struct actions *a, bool *error)
         return "";
     a->msg_new = false;
     return a->msg;
+}
+
+bool actions_take_azure_stale(struct actions *a)
+{
+    bool s = a && a->azure_stale;
+    if (a)
+        a->azure_stale = false;
+    return s;
 }
 
 /* ---- fresh copies ------------------------------------------------------------------------- */
@@ -390,9 +417,12 @@ static const struct act_target *fresh_lookup(void *ctx, const char *path)
         /* the watch delivers in order: once the store moved past the version we had, it is at
          * least as new as our copy */
         const char *cur = store_rv(a, f->sa, f->kind, f->ns, f->name);
-        if (cur && !str_eq(cur, f->base_rv))
-            return NULL;
-        return &f->t;
+        if (!cur)
+            return &f->t;
+        for (size_t j = 0; j < f->n_older; j++)
+            if (str_eq(cur, f->older[j]))
+                return &f->t;
+        return NULL;
     }
     return NULL;
 }
@@ -422,9 +452,34 @@ static const cJSON *edit_meta(const cJSON *obj, bool sa, enum model_workload_kin
     return jpath(obj, k == MODEL_KIND_CRONJOB ? cron : tmpl);
 }
 
-/* Keeps the object of a server answer (body) as the fresh copy of path. */
+/* The versions of the object at path known to be older than the answer of a request sent now
+ * (see struct fresh): the store's, and while a fresh copy is in use, its own and those before.
+ * A write carries the precondition, so after it the version it was built on is older too. */
+static void sent_older_of(struct actions *a, struct run *r, const char *path, bool sa,
+                          enum model_workload_kind k, const char *ns, const char *name)
+{
+    strv_free(&r->sent_older, &r->n_sent_older);
+    const char *cur = store_rv(a, sa, k, ns, name);
+    if (cur)
+        strv_add(&r->sent_older, &r->n_sent_older, xstrdup(cur));
+    if (!fresh_lookup(a, path))
+        return;
+    for (size_t i = 0; i < a->n_fresh; i++) {
+        struct fresh *f = &a->fresh[i];
+        if (!str_eq(f->path, path))
+            continue;
+        for (size_t j = 0; j < f->n_older && r->n_sent_older < 32; j++)
+            if (!str_eq(f->older[j], cur))
+                strv_add(&r->sent_older, &r->n_sent_older, xstrdup(f->older[j]));
+        strv_add(&r->sent_older, &r->n_sent_older, xstrdup(f->rv));
+    }
+}
+
+/* Keeps the object of a server answer (body) as the fresh copy of path; older: the versions
+ * known to be older (sent_older_of when the request went out). */
 static void fresh_put(struct actions *a, const char *path, bool sa, enum model_workload_kind k,
-                      const char *ns, const char *name, const char *body, size_t len)
+                      const char *ns, const char *name, char *const *older, size_t n_older,
+                      const char *body, size_t len)
 {
     cJSON *obj = body && len ? cJSON_ParseWithLength(body, len) : NULL;
     static const char *const rvp[] = {"metadata", "resourceVersion", NULL};
@@ -448,7 +503,8 @@ static void fresh_put(struct actions *a, const char *path, bool sa, enum model_w
     f->ns = xstrdup(ns);
     f->name = xstrdup(name);
     f->rv = xstrdup(rv->valuestring);
-    f->base_rv = xstrdup(store_rv(a, sa, k, ns, name));
+    for (size_t j = 0; j < n_older; j++)
+        strv_add(&f->older, &f->n_older, xstrdup(older[j]));
     const cJSON *m = edit_meta(obj, sa, k);
     kv_from_json(&f->labels, cJSON_GetObjectItemCaseSensitive(m, "labels"));
     kv_from_json(&f->annotations, cJSON_GetObjectItemCaseSensitive(m, "annotations"));
@@ -543,10 +599,18 @@ static void on_ssar(void *ctx, bool allowed, const char *reason, const char *err
 {
     struct pending *p = ctx;
     if (p->a) {
-        if (error) { /* no answer: forget it, ask again next time */
+        if (error) {
+            /* no answer (no SSAR API, a network error): allowed, as without a review, and asked
+             * again in 30 s, not at every frame */
             struct ssar *s = ssar_find(p->a, p->ssar_key);
-            if (s)
-                s->pending = false, s->at = 0;
+            int64_t ttl = p->a->cfg.ssar_ttl > 0 ? p->a->cfg.ssar_ttl : 300;
+            if (s) {
+                s->pending = false;
+                s->allowed = true;
+                free(s->reason);
+                s->reason = NULL;
+                s->at = now_of(p->a) - ttl + (ttl > 30 ? 30 : 0);
+            }
         } else {
             char why[300];
             snprintf(why, sizeof why, "no permission (SelfSubjectAccessReview)%s%s",
@@ -578,8 +642,20 @@ static void perm_of_change(const struct act_change *c, struct perm *pm)
 static void learn_forbidden(struct actions *a, const struct act_change *c, const char *msg)
 {
     if (c->target == ACT_TARGET_ARM) {
-        free(a->arm_denied);
-        a->arm_denied = xasprintf("Azure refused the write: %s", msg);
+        const char *id = c->identity_arm_id ? c->identity_arm_id : "";
+        size_t i = 0;
+        while (i < a->n_arm_denied && strcasecmp(a->arm_denied_id[i], id) != 0)
+            i++;
+        char *why =
+            xasprintf("Azure refused it for %s: %s", c->identity_name ? c->identity_name : id, msg);
+        if (i < a->n_arm_denied) {
+            free(a->arm_denied_why[i]);
+            a->arm_denied_why[i] = why;
+        } else {
+            size_t n = a->n_arm_denied;
+            strv_add(&a->arm_denied_id, &a->n_arm_denied, xstrdup(id));
+            strv_add(&a->arm_denied_why, &n, why);
+        }
         a->version++;
         return;
     }
@@ -588,6 +664,36 @@ static void learn_forbidden(struct actions *a, const struct act_change *c, const
     char key[600];
     ssar_key_of(&pm, key, sizeof key);
     ssar_set(a, key, false, msg);
+}
+
+/* Why ARM refused us the identity w's service account names, or NULL. */
+static const char *arm_denied_for(const struct actions *a, const struct check_workload *w)
+{
+    if (!a->n_arm_denied || !w)
+        return NULL;
+    const char *id = w->federation.identity;
+    if (!id || strncasecmp(id, "/subscriptions/", 15) != 0) {
+        /* not checked (a workload not on workload identity yet): the SA's client id */
+        const struct store *s = a->cfg.store;
+        const char *cid = w->federation.client_id;
+        const struct model_service_account *sa =
+            !cid && s && w->namespace_
+                ? store_get_sa(s, w->namespace_,
+                               w->service_account ? w->service_account : "default")
+                : NULL;
+        if (sa)
+            cid = kv_get(&sa->meta.annotations, WI_ANN_CLIENT_ID);
+        const struct model_azure *az = s ? store_azure(s) : NULL;
+        id = NULL;
+        for (size_t i = 0; az && cid && i < az->n_identities; i++)
+            if (az->identities[i].client_id && az->identities[i].arm_id &&
+                strcasecmp(az->identities[i].client_id, cid) == 0)
+                id = az->identities[i].arm_id;
+    }
+    for (size_t i = 0; id && i < a->n_arm_denied; i++)
+        if (strcasecmp(a->arm_denied_id[i], id) == 0)
+            return a->arm_denied_why[i];
+    return NULL;
 }
 
 static bool perm_allowed(struct actions *a, const struct perm *pm, const char **why)
@@ -640,8 +746,9 @@ bool actions_allowed(struct actions *a, int key, const struct check_workload *w,
     if (key == 'u')
         return true;
     if (key == 'f' || (key == 'M' && w && w->federation.status == CHECK_FED_MISSING)) {
-        if (a->arm_denied) {
-            *why = a->arm_denied;
+        const char *denied = arm_denied_for(a, w);
+        if (denied) {
+            *why = denied;
             return false;
         }
         if (key == 'f')
@@ -733,10 +840,14 @@ static void send_dry_run(struct actions *a)
     if (c->target == ACT_TARGET_ARM) {
         answer_add(r, "ARM has no dry run; checked here and again right before the PUT:");
         answer_add(r, "  name %s fits ^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$", c->fic_name);
-        if (c->fic_count)
+        if (c->fics_listed) {
             answer_add(r, "  the identity has %zu of at most %d credentials", c->fic_count,
                        AZURE_FIC_MAX);
-        answer_add(r, "  no credential on it has this issuer and subject");
+            answer_add(r, "  no credential on it has this issuer and subject");
+        } else {
+            answer_add(r, "  its credentials could not be listed: the limit and duplicates are "
+                          "checked with a fresh list before the PUT");
+        }
         r->state = ACT_ST_CONFIRM;
         a->version++;
         return;
@@ -860,17 +971,21 @@ static void applied(struct actions *a, struct run *r, const char *body, size_t l
     char what[IDW_ERR_MAX];
     snprintf(what, sizeof what, "%c applied: %s (%s)", act_kind_key(c->kind), c->object,
              c->kind == ACT_UNDO ? "undone" : act_kind_name(c->kind));
-    if (c->target == ACT_TARGET_KUBE)
-        fresh_put(a, c->path, c->service_account, c->wkind, c->ns, c->name, body, len);
+    bool kube = c->target == ACT_TARGET_KUBE;
+    if (kube)
+        fresh_put(a, c->path, c->service_account, c->wkind, c->ns, c->name, r->sent_older,
+                  r->n_sent_older, body, len);
+    else
+        a->azure_stale = true; /* no watch on Azure: the app reloads it */
+    answer_add(r, "applied%s",
+               kube ? "; the row updates from the watch" : "; Azure is read again for the row");
     if (c->kind == ACT_UNDO) {
         if (a->n_undo)
             act_change_free(&a->undo[--a->n_undo]);
     } else {
-        undo_push(a, c);
+        undo_push(a, c); /* c is empty from here */
         r->have_change = false;
     }
-    answer_add(r, "applied%s",
-               c->target == ACT_TARGET_KUBE ? "; the row updates from the watch" : "");
     step_done(a, what);
 }
 
@@ -952,6 +1067,7 @@ static void send_apply(struct actions *a)
                 pending_done(p);
         }
     } else {
+        sent_older_of(a, r, c->path, c->service_account, c->wkind, c->ns, c->name);
         struct pending *p = pending_new(a, REQ_APPLY);
         rc = a->cfg.io.patch(a->cfg.io.ctx, c->path, c->patch_type, c->body, false, on_apply, p,
                              &err);
@@ -977,8 +1093,12 @@ static void on_reread(void *ctx, const struct kube_result *res)
                act_kind_key(c->kind), res->message);
         return;
     }
-    fresh_put(a, c->path, c->service_account, c->wkind, c->ns, c->name, res->body, res->body_len);
-    const struct act_target *t = fresh_lookup(a, c->path);
+    fresh_put(a, c->path, c->service_account, c->wkind, c->ns, c->name, r->sent_older,
+              r->n_sent_older, res->body, res->body_len);
+    /* the copy just read, or the store when the watch already moved past it */
+    struct act_target cur;
+    struct idw_err gone = {{0}};
+    const struct act_target *t = current_target(a, c, &cur, &gone) == 0 ? &cur : NULL;
     answer_add(r, "%s changed since it was read; now:", c->object);
     for (size_t i = 0; t && i < c->n_edits; i++) {
         const struct act_edit *e = &c->edits[i];
@@ -1004,6 +1124,8 @@ static void start_reread(struct actions *a)
     struct run *r = a->run;
     r->state = ACT_ST_REREAD;
     a->version++;
+    struct act_change *c = &r->change;
+    sent_older_of(a, r, c->path, c->service_account, c->wkind, c->ns, c->name);
     struct pending *p = pending_new(a, REQ_GET);
     struct idw_err err = {{0}};
     if (a->cfg.io.get(a->cfg.io.ctx, r->change.path, on_reread, p, &err) != 0) {
@@ -1060,7 +1182,10 @@ static void open_picker(struct actions *a, const struct check_workload *w)
         if (want && strcasecmp(id->client_id, want) == 0)
             r->sel = r->n_choices - 1;
     }
-    if (!r->n_choices) {
+    bool listed = false;
+    for (size_t i = 0; want && i < r->n_choices; i++)
+        listed = listed || strcasecmp(r->choices[i].client_id, want) == 0;
+    if (!r->n_choices || (want && !listed)) { /* pod identity's client id, typed in already */
         r->typing = true;
         if (want)
             snprintf(r->typed, sizeof r->typed, "%s", want);
@@ -1404,8 +1529,8 @@ void actions_view(struct actions *a, struct act_view *out)
         if (!r->n_choices)
             line(a, ACT_STYLE_DIM, "no user-assigned identities are known (Azure not available?)");
         for (size_t i = 0; i < r->n_choices; i++)
-            line(a, !r->typing && i == r->sel ? ACT_STYLE_SELECTED : ACT_STYLE_CHOICE, "%s",
-                 r->choices[i].label);
+            line(a, !r->typing && i == r->sel ? ACT_STYLE_SELECTED : ACT_STYLE_CHOICE, "%s %s",
+                 !r->typing && i == r->sel ? ">" : " ", r->choices[i].label);
         line(a, r->typing ? ACT_STYLE_INPUT : ACT_STYLE_DIM, "client id: %s%s", r->typed,
              r->typing ? "_" : "  (Tab to type one)");
         for (size_t i = 0; i < r->n_answer; i++)

@@ -246,6 +246,8 @@ static void show_action_message(struct app *a)
     const char *msg = actions_take_message(a->actions, &error);
     if (msg && *msg)
         view_message(a->view, error, "%s", msg);
+    if (actions_take_azure_stale(a->actions))
+        session_refresh(a->session); /* f wrote to ARM: Azure has no watch */
 }
 
 int app_run_interactive(const struct app_options *opt)
@@ -300,6 +302,7 @@ int app_run_interactive(const struct app_options *opt)
     if (app_actions_new(&a, &err) != 0)
         view_message(a.view, true, "actions: %s", err.msg);
     view_set_gate(a.view, cb_gate, &a);
+    view_set_gate_version(a.view, dlg_version);
     session_start(a.session);
     uint64_t input = net_fd_watch(a.net, view_fd(a.view), NET_FD_IN, app_on_input, &a);
     int64_t last_draw = 0;
