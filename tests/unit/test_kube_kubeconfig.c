@@ -38,7 +38,7 @@ static void resolve_fails(const struct kubeconfig *kc, const char *ctx, const ch
     struct idw_err err = {{0}};
     assert_int_equal(kubeconfig_resolve(kc, ctx, &r, &err), -1);
     if (!strstr(err.msg, want))
-        fail_msg("resolve %s: got \"%s\", want it to contain \"%s\"", ctx, err.msg, want);
+        fail_msg("resolve %s: got \"%s\", want it to contain \"%s\"", ctx ? ctx : "(current)", err.msg, want);
 }
 
 static void test_merge_order(void **state)

@@ -316,7 +316,7 @@ static void render_text(struct idw_buf *out, const struct check_result *r,
     buf_printf(out, "Remove pod identity   %s\n", cl->removal.safe ? "safe" : "not yet");
     for (size_t i = 0; i < cl->removal.n_blockers; i++) {
         char *b = clean(cl->removal.blockers[i]);
-        buf_printf(out, "                      - %s\n", b);
+        buf_printf(out, "                      - %s\n", b ? b : "");
         free(b);
     }
     buf_puts(out, "\n");
