@@ -89,7 +89,7 @@ if python3 -c '
 import re, sys
 line = sys.stdin.read()
 def dim(text):
-    m = re.search(r"((?:\x1b\[[0-9;]*m)+)" + re.escape(text) + r"(?=[\x1b ])", line)
+    m = re.search(r"((?:\x1b\[[0-9;]*m)+)" + re.escape(text) + r"(?=[\x1b ]|$)", line.rstrip("\n"))
     on = False
     for seq in re.findall(r"\x1b\[([0-9;]*)m", m.group(1) if m else ""):
         ps = [int(x) if x else 0 for x in seq.split(";")]
