@@ -27,7 +27,7 @@
 #include "idwatch/kube.h"
 #include "idwatch/store.h"
 
-extern char **environ;
+#include "test_sim_child.h"
 
 static pid_t sim_pid = -1;
 static char state_dir[64];
@@ -38,42 +38,10 @@ static size_t base_pods, base_workloads, base_sas;
 static int sim_start(void **state)
 {
     (void)state;
-    char exe[PATH_MAX], sim[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    snprintf(sim, sizeof sim, "%s/../idwatch-sim", dirname(exe));
-    if (access(sim, X_OK) != 0)
-        return 0; /* not built: every test skips */
-    snprintf(state_dir, sizeof state_dir, "/tmp/idw-kube-sim-%d", (int)getpid());
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_addclose(&fa, p[0]);
-    char *argv[] = {sim,       "--scenario", "demo",        "--state-dir",
-                    state_dir, "--listen",   "127.0.0.1:0", NULL};
-    int rc = posix_spawn(&sim_pid, sim, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    if (rc != 0) {
-        close(p[0]);
-        sim_pid = -1;
-        return -1;
-    }
-    char line[64] = "";
-    size_t o = 0;
-    while (o + 1 < sizeof line && read(p[0], line + o, 1) == 1 && line[o] != '\n')
-        o++;
-    line[o] = '\0';
-    close(p[0]);
-    if (strncmp(line, "READY ", 6) != 0) {
-        fprintf(stderr, "idwatch-sim did not start: '%s'\n", line);
-        return -1;
-    }
+    unsigned port = 0;
+    int rc = sim_child_start("idw-kube-sim", &sim_pid, state_dir, sizeof state_dir, &port);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1; /* not built: every test skips */
     snprintf(kc_path, sizeof kc_path, "%s/kubeconfig", state_dir);
     struct kubeconfig_source src = {.explicit_path = kc_path};
     struct idw_err err;
