@@ -745,6 +745,7 @@ static const struct {
     {503, "ServiceUnavailable", "serviceNotAvailable", "temporarily_unavailable"},
     {504, "GatewayTimeout", "timeout", "temporarily_unavailable"},
     {410, "Gone", "resourceGone", "invalid_request"},
+    {403, "AuthorizationFailed", "Authorization_RequestDenied", "unauthorized_client"},
 };
 
 void azure_sim_fault_body(struct server_req *req, struct server_resp *resp)
@@ -761,7 +762,11 @@ void azure_sim_fault_body(struct server_req *req, struct server_resp *resp)
     switch (req->cls) {
     case SERVER_CLASS_ARM:
         azs_arm_ids(req, resp);
-        if (st == 429)
+        if (st == 403)
+            azs_arm_error(resp, st, arm,
+                          "The client does not have authorization to perform this action "
+                          "(injected by idwatch-sim).");
+        else if (st == 429)
             azs_arm_error(resp, st, arm,
                           "The request is being throttled as the limit has been reached for "
                           "operation type - Read_ObservationWindow_00:05:00. For more information, "

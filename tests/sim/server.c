@@ -280,6 +280,13 @@ static bool faults_before(struct server_req *req, struct server_resp *resp)
                     "Too many requests, please try again later.");
         return true;
     }
+    if (fault_take(srv, req->cls, SERVER_FAULT_FORBIDDEN, NULL)) {
+        resp_status(resp, 403, "Forbidden", NULL, NULL, NULL,
+                    "forbidden: User \"%s\" cannot %s this resource (injected by idwatch-sim)",
+                    req->user[0] ? req->user : "system:anonymous",
+                    req->method == SERVER_M_GET ? "get" : "change");
+        return true;
+    }
     if (fault_take(srv, req->cls, SERVER_FAULT_ERROR5XX, &v)) {
         int code = (int)v;
         resp_status(resp, code, status_reason(code), NULL, NULL, NULL,
@@ -300,6 +307,8 @@ static bool faults_before(struct server_req *req, struct server_resp *resp)
     }
     if (fault_take(srv, req->cls, SERVER_FAULT_RESET, NULL))
         req->reset_fault = true;
+    if (fault_take(srv, req->cls, SERVER_FAULT_STALL, NULL))
+        req->stall_fault = true;
     return false;
 }
 

@@ -106,6 +106,7 @@ struct server_req {
     char user[128];
     bool gone_fault;  /* a 410 fault is due (watch: ERROR event; list: expired continue) */
     bool reset_fault; /* drop the stream after its first bytes */
+    bool stall_fault; /* a stream that sends what it has, then nothing more (kept open) */
 };
 
 /* ---- responses (server.c) ---- */

@@ -604,6 +604,7 @@ struct watch {
     bool initial; /* send the current objects as ADDED first (resourceVersion unset or 0) */
     bool gone;    /* a 410 fault: one ERROR event, then the end */
     bool reset;   /* drop the connection after the first batch */
+    bool stall;   /* a stuck stream: open, but nothing (not even a bookmark) comes */
     bool bookmarks;
     bool columns_sent;
     int64_t start_ms, deadline_ms;
@@ -706,6 +707,11 @@ static int watch_next(struct server_stream *st, struct idw_buf *out)
         if (w->reset && (st->sent > 0 || now - w->start_ms > 1000))
             return -1;
         sim_lock(s);
+        if (w->stall) { /* events and bookmarks never come; the stream stays open */
+            sim_wait(s, SERVER_WAIT_MS);
+            sim_unlock(s);
+            continue;
+        }
         int rc = watch_collect(w, s, out);
         if (rc == 0 && out->len == 0) {
             int64_t left = w->deadline_ms - now;
@@ -776,6 +782,7 @@ static int do_watch(struct server_req *req, struct server_resp *resp, const stru
     w->gone = req->gone_fault;
     w->reset = req->reset_fault;
     req->reset_fault = false; /* handled by the stream itself */
+    w->stall = req->stall_fault;
     w->bookmarks = req->q.allow_watch_bookmarks;
     int64_t timeout = req->q.has_timeout_seconds && req->q.timeout_seconds > 0
                           ? req->q.timeout_seconds
@@ -855,8 +862,10 @@ static int do_patch(struct server_req *req, struct server_resp *resp, const stru
 struct logstream {
     struct server_stream base;
     char ns[SERVER_MAX_NAME + 1], pod[SERVER_MAX_NAME + 1], container[SERVER_MAX_NAME + 1];
-    bool has_container, timestamps, reset;
+    bool has_container, timestamps, reset, stall;
     int64_t last_ns;
+    size_t at_last; /* lines stamped exactly last_ns already sent (one request's lines share a
+                     * timestamp: a cursor on time alone would drop all but the first) */
     int64_t bytes_left; /* <0 = unlimited */
     int64_t start_ms;
 };
@@ -897,6 +906,11 @@ static int log_next(struct server_stream *st, struct idw_buf *out)
         if (ls->reset && (st->sent > 0 || time_now_ms() - ls->start_ms > 1000))
             return -1;
         sim_lock(s);
+        if (ls->stall) { /* a kubelet that lost the file: the connection stays, lines stop */
+            sim_wait(s, SERVER_WAIT_MS);
+            sim_unlock(s);
+            continue;
+        }
         if (!sim_pod_exists(s, ls->ns, ls->pod)) {
             sim_unlock(s);
             return 1;
@@ -905,12 +919,22 @@ static int log_next(struct server_stream *st, struct idw_buf *out)
         size_t n = 0;
         struct idw_err err = {{0}};
         int rc = sim_pod_log(s, ls->ns, ls->pod, ls->has_container ? ls->container : NULL,
-                             ls->last_ns, &lines, &n, &err);
+                             ls->last_ns - 1, &lines, &n, &err);
+        size_t skip = ls->at_last;
         for (size_t i = 0; rc == 0 && i < n && ls->bytes_left != 0; i++) {
-            if (lines[i].time_ns <= ls->last_ns)
+            if (lines[i].time_ns < ls->last_ns)
                 continue;
+            if (lines[i].time_ns == ls->last_ns && skip > 0) {
+                skip--;
+                continue;
+            }
             log_format(out, &lines[i], ls->timestamps, &ls->bytes_left);
-            ls->last_ns = lines[i].time_ns;
+            if (lines[i].time_ns == ls->last_ns) {
+                ls->at_last++;
+            } else {
+                ls->last_ns = lines[i].time_ns;
+                ls->at_last = 1;
+            }
         }
         free(lines);
         if (rc != 0) {
@@ -1034,6 +1058,11 @@ static int do_log(struct server_req *req, struct server_resp *resp, const struct
         }
         ls->timestamps = q->timestamps;
         ls->last_ns = n ? lines[n - 1].time_ns : (since_ns > 0 ? since_ns : sim_now_ns(s));
+        for (size_t i = n; i > first && lines[i - 1].time_ns == ls->last_ns; i--)
+            ls->at_last++;
+        if (!n)
+            ls->at_last = 0;
+        ls->stall = req->stall_fault;
         ls->bytes_left = bytes_left;
         ls->reset = req->reset_fault;
         ls->start_ms = time_now_ms();

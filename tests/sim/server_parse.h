@@ -135,7 +135,9 @@ int server_b64_decode(const char *s, size_t len, unsigned char **out, size_t *ou
     X(THROTTLE, "429")                                                                             \
     X(RESET, "reset")                                                                              \
     X(TRUNCATE, "truncate")                                                                        \
-    X(MALFORMED, "malformed")
+    X(MALFORMED, "malformed")                                                                      \
+    X(STALL, "stall")                                                                              \
+    X(FORBIDDEN, "403")
 
 enum server_fault_kind {
 #define X(id, name) SERVER_FAULT_##id,
