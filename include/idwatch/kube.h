@@ -73,7 +73,10 @@ struct kube_client_config {
     const struct kubeconfig_resolved *cfg; /* must outlive the client */
     struct net *net;
     struct store *store;
-    const char *namespace_; /* NULL = all namespaces */
+    const char *namespace_; /* the scope (-n), or NULL. Everything is read cluster-wide (scope is
+                             * a view: verdicts need cluster facts); only a namespaced kind whose
+                             * cluster-wide list is forbidden falls back to this namespace, and
+                             * its source is then marked partial. */
     int64_t log_window;     /* seconds of NMI log to read (sinceSeconds); 0 = 3600 */
     bool one_shot;          /* `idwatch report`: list once, read logs without follow, stop */
     int page_limit;         /* list page size; 0 = 500 */
@@ -87,6 +90,8 @@ struct kube_client_config {
     int watch_stall_s; /* a watch silent this long (no event, no bookmark) is checked with a
                         * re-list; 0 = 150 (API servers send a bookmark about every 60 s) */
     long list_timeout_ms; /* one list page; 0 = 30000 */
+    int log_stall_min_s;  /* a followed NMI log silent this long (at least; more for pods that
+                           * log rarely) is resumed from its last line; 0 = 60 */
     /* Called for every NMI log line (after nmilog parsing); may be NULL. */
     void (*on_nmi_line)(void *ctx, const char *nmi_pod, const char *line, size_t len);
     void *ctx;
@@ -110,6 +115,7 @@ const char *kube_client_fatal(const struct kube_client *k);
 
 struct kube_client_stats {
     uint64_t lists, pages, watches, relists, events, log_streams, log_lines, exec_runs;
+    uint64_t log_resumes; /* NMI log streams resumed after they ended, failed or stalled */
 };
 void kube_client_get_stats(const struct kube_client *k, struct kube_client_stats *out);
 

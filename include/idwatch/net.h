@@ -124,6 +124,9 @@ struct net_opts {
      * being collected; a non-2xx body is collected (64 KiB) for on_done. */
     net_line_fn on_line;
     size_t max_line;     /* 0 = 16 MiB */
+    /* Streaming: called once the final 2xx response's headers are complete, before any line
+     * (a stream that is open but quiet has answered). May be NULL. */
+    void (*on_open)(void *ctx, long status);
     net_done_fn on_done; /* called exactly once, unless the request is cancelled */
     void *ctx;
 };

@@ -149,25 +149,41 @@ enum store_source_state {
     STORE_SRC_ERROR,     /* last attempt failed: error, retrying */
     STORE_SRC_FORBIDDEN, /* 403: shown as "no permission", never retried hot */
     STORE_SRC_ABSENT,    /* the API group is not served (e.g. pod identity not installed) */
+    STORE_SRC_STALE,     /* data held but no longer confirmed (a stalled stream being resumed) */
+    STORE_SRC_SKIPPED,   /* not read on purpose (--no-azure) */
 };
 
 struct store_source {
-    char name[48];           /* "pods", "deployments", "nmi-logs", "arm-identities", ... */
+    char name[128];          /* "pods", "deployments", "nmi-log ns/pod", "azure-arm", ... */
     enum store_source_state state;
     size_t count;            /* objects held */
     size_t total_hint;       /* count + remainingItemCount while listing, 0 if unknown */
     size_t skipped;          /* objects that did not decode */
     char skip_reason[256];   /* why the last one did not */
     char error[256];         /* last error, one line */
+    char note[192];          /* what the state does not say: "namespace legacy only: ...",
+                              * "credential environment", ... */
     int64_t error_since;     /* epoch seconds */
     int64_t last_success;    /* epoch seconds of the last good list/event/poll */
+    int64_t synced_at;       /* epoch seconds of the last complete list, 0 = never */
+    bool partial;            /* holds less than the whole cluster (RBAC fallback to a namespace) */
+    /* Log streams: the data is complete from covered_from up to covered_to (epoch seconds;
+     * 0 = nothing covered). A healthy followed stream keeps covered_to at "now". */
+    int64_t covered_from;
+    int64_t covered_to;
 };
 
-/* Finds or creates the source with that name (at most 47 bytes are kept). The pointer stays
- * valid for the store's life. */
+/* Finds or creates the source with that name (at most 127 bytes are kept). The pointer stays
+ * valid until store_source_remove() or the store's end. */
 struct store_source *store_source(struct store *s, const char *name);
+/* Forgets a source (e.g. the log of an NMI pod that is gone). */
+void store_source_remove(struct store *s, struct store_source *src);
+/* A source's state, error or coverage changed in a way verdicts depend on: bumps the version
+ * and marks every workload dirty. Callers call it on transitions, not on every event. */
+void store_source_changed(struct store *s);
 size_t store_source_count(const struct store *s);
 const struct store_source *store_source_at(const struct store *s, size_t i);
+const struct store_source *store_source_find(const struct store *s, const char *name);
 const char *store_source_state_name(enum store_source_state st); /* "synced", ... */
 
 #endif

@@ -118,9 +118,18 @@ static bool run_until(struct rig *r, bool (*cond)(void *), void *ctx, int ms)
     return true;
 }
 
+/* Lists done, and every NMI log stream open (their sources leave "listing" when they answer). */
 static bool client_done(void *ctx)
 {
-    return kube_client_done(((struct rig *)ctx)->k);
+    struct rig *r = ctx;
+    if (!kube_client_done(r->k))
+        return false;
+    for (size_t i = 0; i < store_source_count(r->st); i++) {
+        const struct store_source *s = store_source_at(r->st, i);
+        if (s->state == STORE_SRC_LISTING || s->state == STORE_SRC_IDLE)
+            return false;
+    }
+    return true;
 }
 
 static void expect_synced(struct rig *r)

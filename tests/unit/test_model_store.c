@@ -536,7 +536,8 @@ static void test_version_and_sources(void **state)
     assert_string_equal(store_source_state_name((enum store_source_state)77), "unknown");
     /* long names are cut, not overflowed */
     struct store_source *lng =
-        store_source(s, "a-very-long-source-name-that-goes-on-and-on-and-on-forever");
+        store_source(s, "a-very-long-source-name-that-goes-on-and-on-and-on-forever-and-ever-and-"
+                        "ever-until-it-no-longer-fits-the-name-field-of-a-source-at-all");
     assert_int_equal(strlen(lng->name), sizeof lng->name - 1);
     store_free(s);
 }

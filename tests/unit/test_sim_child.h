@@ -15,10 +15,11 @@
 
 extern char **environ;
 
-/* Starts `idwatch-sim --scenario demo` with state dir /tmp/<tag>-<pid> and waits for READY.
- * Returns 0 (pid, dir and port filled), 1 when the simulator is not built (tests skip), or -1. */
-static int sim_child_start(const char *tag, pid_t *pid, char *dir, size_t dir_len,
-                           unsigned *port)
+/* Starts `idwatch-sim --scenario demo [extra...]` with state dir /tmp/<tag>-<pid> and waits for
+ * READY. Returns 0 (pid, dir and port filled), 1 when the simulator is not built (tests skip), or
+ * -1. extra is NULL-terminated (may be NULL). */
+static inline int sim_child_start_args(const char *tag, pid_t *pid, char *dir, size_t dir_len,
+                                unsigned *port, const char *const *extra)
 {
     char exe[PATH_MAX], sim[PATH_MAX + 32];
     *pid = -1;
@@ -37,8 +38,11 @@ static int sim_child_start(const char *tag, pid_t *pid, char *dir, size_t dir_le
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
     posix_spawn_file_actions_addclose(&fa, p[0]);
-    char *argv[] = {sim, "--scenario", "demo", "--state-dir", dir, "--listen", "127.0.0.1:0",
-                    NULL};
+    char *argv[24] = {sim, "--scenario", "demo", "--state-dir", dir, "--listen", "127.0.0.1:0"};
+    size_t na = 7;
+    for (size_t i = 0; extra && extra[i] && na + 1 < sizeof argv / sizeof *argv; i++)
+        argv[na++] = (char *)extra[i];
+    argv[na] = NULL;
     int rc = posix_spawn(pid, sim, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(p[1]);
@@ -58,6 +62,12 @@ static int sim_child_start(const char *tag, pid_t *pid, char *dir, size_t dir_le
         return -1;
     }
     return 0;
+}
+
+static inline int sim_child_start(const char *tag, pid_t *pid, char *dir, size_t dir_len,
+                                  unsigned *port)
+{
+    return sim_child_start_args(tag, pid, dir, dir_len, port, NULL);
 }
 
 #endif

@@ -114,6 +114,7 @@ struct ksrc {
     uint64_t timer;
     int failures;
     bool first_done; /* first list finished one way or another */
+    bool ns_only;    /* the cluster-wide list was forbidden: reading the scope namespace only */
     bool relist;     /* the watch asked for a fresh list */
     int64_t watch_started;
     size_t watch_events;
@@ -161,6 +162,7 @@ struct kreq {
     long timeout_ms;
     int max_retries;
     net_line_fn on_line;
+    void (*on_open)(void *ctx, long status);
     kreq_done_fn done;
     void *ctx;
     uint64_t auth_wait;
@@ -205,6 +207,12 @@ static void kreq_fail_later(struct kreq *r, const char *msg, bool refused)
 }
 
 static void kreq_send(void *ctx, const struct kube_cred *cred, const char *error);
+
+static void kreq_open(void *ctx, long status)
+{
+    struct kreq *r = ctx;
+    r->on_open(r->ctx, status);
+}
 
 static int kreq_line(void *ctx, const char *line, size_t len)
 {
@@ -272,6 +280,7 @@ static void kreq_send(void *ctx, const struct kube_cred *cred, const char *error
         .timeout_ms = r->timeout_ms,
         .max_retries = r->max_retries,
         .on_line = r->on_line ? kreq_line : NULL,
+        .on_open = r->on_open ? kreq_open : NULL,
         .on_done = kreq_net_done,
         .ctx = r,
     };
@@ -302,6 +311,7 @@ struct kreq *kreq_start(struct kube_client *k, const struct kreq_opts *o)
     r->timeout_ms = o->timeout_ms;
     r->max_retries = o->max_retries;
     r->on_line = o->on_line;
+    r->on_open = o->on_open;
     r->done = o->done;
     r->ctx = o->ctx;
     r->auth_wait = kube_auth_get(k->auth, kreq_send, r);
@@ -509,6 +519,14 @@ static void src_later(struct ksrc *s, int64_t ms)
     s->timer = net_timer_add(s->k->net, ms, src_timer_fire, s);
 }
 
+void kube_source_set(struct kube_client *k, struct store_source *ss, enum store_source_state st)
+{
+    if (ss->state == st)
+        return;
+    ss->state = st;
+    store_source_changed(k->store);
+}
+
 static uint32_t src_rand(void)
 {
     return (uint32_t)rand();
@@ -519,8 +537,11 @@ static void src_error(struct ksrc *s, const char *msg, enum store_source_state s
     struct store_source *ss = s->ss;
     if (ss->state != st || strcmp(ss->error, msg) != 0)
         ss->error_since = time_now();
+    bool changed = strcmp(ss->error, msg) != 0;
     snprintf(ss->error, sizeof ss->error, "%s", msg);
-    ss->state = st;
+    kube_source_set(s->k, ss, st);
+    if (changed)
+        store_source_changed(s->k->store);
 }
 
 static void src_give_up_oneshot(struct ksrc *s)
@@ -534,6 +555,18 @@ static void src_failed(struct ksrc *s, const struct net_response *r)
 {
     char msg[256];
     kube_describe_failure(r, msg, sizeof msg);
+    if (r->status == 403 && s->def->namespaced && s->k->c.namespace_ && !s->ns_only) {
+        /* Scope is a view, but a user may only be allowed one namespace: read that one, and
+         * say that every cluster fact this source feeds is incomplete. */
+        s->ns_only = true;
+        s->ss->partial = true;
+        snprintf(s->ss->note, sizeof s->ss->note, "namespace %s only: %s", s->k->c.namespace_,
+                 msg);
+        store_source_changed(s->k->store);
+        s->relist = true;
+        src_list(s);
+        return;
+    }
     if (r->status == 403) {
         src_error(s, msg, STORE_SRC_FORBIDDEN);
         s->first_done = true;
@@ -547,6 +580,7 @@ static void src_failed(struct ksrc *s, const struct net_response *r)
     if (r->status == 404 && s->def->group) {
         src_error(s, "API group " AADPODID_GROUP " is not served", STORE_SRC_ABSENT);
         s->ss->error[0] = '\0';
+        snprintf(s->ss->note, sizeof s->ss->note, "API group " AADPODID_GROUP " is not served");
         s->phase = PH_OFF;
         s->first_done = true;
         check_all_listed(s->k);
@@ -569,7 +603,7 @@ static void src_failed(struct ksrc *s, const struct net_response *r)
 static void src_success(struct ksrc *s)
 {
     if (s->ss->state == STORE_SRC_ERROR) { /* it answers again: the error is over */
-        s->ss->state = s->first_done ? STORE_SRC_SYNCED : STORE_SRC_LISTING;
+        kube_source_set(s->k, s->ss, s->first_done ? STORE_SRC_SYNCED : STORE_SRC_LISTING);
         s->ss->error[0] = '\0';
     }
     s->failures = 0;
@@ -612,8 +646,11 @@ static char *src_path(struct ksrc *s, bool watch)
     struct kube_client *k = s->k;
     struct idw_buf b = {0};
     buf_puts(&b, d->prefix);
-    if (d->namespaced && k->c.namespace_)
-        buf_printf(&b, "/namespaces/%s", k->c.namespace_);
+    if (d->namespaced && s->ns_only) {
+        char *e = curl_escape_str(k->c.namespace_);
+        buf_printf(&b, "/namespaces/%s", e);
+        free(e);
+    }
     buf_printf(&b, "/%s?", d->plural);
     char sep[2] = "";
     if (d->label_selector) {
@@ -720,7 +757,8 @@ static void src_list(struct ksrc *s)
     HASH_ITER(hh, k->presence, p, tmp)
     p->seen &= ~bit;
     if (s->ss->state != STORE_SRC_SYNCED && s->ss->state != STORE_SRC_ERROR)
-        s->ss->state = STORE_SRC_LISTING; /* an error stays shown until a page succeeds */
+        kube_source_set(k, s->ss, STORE_SRC_LISTING); /* an error stays shown until a page
+                                                       * succeeds */
     src_list_page(s);
 }
 
@@ -773,7 +811,8 @@ static void src_list_done(void *ctx, const struct net_response *r)
     src_sweep(s);
     s->ss->count = s->held;
     s->ss->total_hint = 0;
-    s->ss->state = STORE_SRC_SYNCED;
+    s->ss->synced_at = time_now();
+    kube_source_set(s->k, s->ss, STORE_SRC_SYNCED);
     s->ss->error[0] = '\0';
     s->first_done = true;
     if (s->k->c.one_shot) {
@@ -792,7 +831,7 @@ static int src_watch_line(void *ctx, const char *line, size_t len)
     struct idw_err err = {{0}};
     s->last_byte_ms = time_now_ms();
     if (s->ss->state == STORE_SRC_ERROR) { /* the stream answers (HTTP 200): recovered */
-        s->ss->state = STORE_SRC_SYNCED;
+        kube_source_set(s->k, s->ss, STORE_SRC_SYNCED);
         s->ss->error[0] = '\0';
         s->ss->last_success = time_now();
         s->failures = 0;
@@ -863,7 +902,7 @@ static void src_watch_done(void *ctx, const struct net_response *r)
     }
     if (r->status == 200 && (r->curl_code == 0 || r->stopped)) {
         if (s->ss->state == STORE_SRC_ERROR && !r->stopped)
-            s->ss->state = STORE_SRC_SYNCED;
+            kube_source_set(s->k, s->ss, STORE_SRC_SYNCED);
         /* The server's timeout: watch again from where we are (not hot if it ended at once). */
         if (time_now_ms() - s->watch_started < 1000 && s->watch_events == 0) {
             s->failures++;
@@ -948,8 +987,10 @@ static void discovery_done(void *ctx, const struct net_response *r)
         if (s->def->group && !have_group) {
             s->phase = PH_OFF;
             s->first_done = true;
-            s->ss->state = STORE_SRC_ABSENT;
+            kube_source_set(k, s->ss, STORE_SRC_ABSENT);
             s->ss->error[0] = '\0';
+            snprintf(s->ss->note, sizeof s->ss->note,
+                     "API group " AADPODID_GROUP " is not served");
         }
     }
     for (int i = 0; i < KSRC__COUNT; i++)
@@ -1114,6 +1155,7 @@ void kube_client_get_stats(const struct kube_client *k, struct kube_client_stats
 {
     *out = k->stats;
     out->exec_runs = kube_auth_exec_runs(k->auth);
+    out->log_resumes = klogs_resumes(k->logs);
 }
 
 /* ---- one-off requests: generic, PATCH, SSAR -------------------------------------------- */

@@ -18,6 +18,7 @@ struct kreq_opts {
     long timeout_ms;
     int max_retries;
     net_line_fn on_line;
+    void (*on_open)(void *ctx, long status); /* streams: headers of a 2xx answer arrived */
     kreq_done_fn done;
     void *ctx;
 };
@@ -38,7 +39,11 @@ void klogs_pod_gone(struct klogs *l, const char *ns, const char *name);
 /* One-shot: start reading every known NMI pod's log once. */
 void klogs_start_oneshot(struct klogs *l);
 bool klogs_done(const struct klogs *l);
+uint64_t klogs_resumes(const struct klogs *l);
 bool kube_pod_is_nmi(const struct model_pod *p);
+
+/* Sets a source's state; a change tells the store (verdicts depend on source states). */
+void kube_source_set(struct kube_client *k, struct store_source *ss, enum store_source_state st);
 
 /* Accessors the log module needs. */
 struct store *kube_client_store(struct kube_client *k);

@@ -1,4 +1,10 @@
 /* NMI log streams: one per NMI pod (follow), polled beyond a cap, parsed by nmilog into the store.
+ *
+ * Evidence, not just data: every NMI pod's log is a store source ("nmi-log <ns>/<pod>") whose
+ * state and coverage (covered_from .. covered_to) say how much of the log window idwatch has
+ * really read. A stream that ends, fails or stalls (no line for longer than the pod's usual
+ * cadence) is resumed from the timestamp of the last line taken, and lines stamped at or before
+ * it are recognised (same timestamp and same bytes), so nothing is lost or counted twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +15,36 @@
 #include "client_int.h"
 #include "idwatch/nmilog.h"
 
-#define LOG_SOURCE "nmi-logs"
+#define LOG_SOURCE_PREFIX "nmi-log "
 #define LOG_BACKOFF_BASE_MS 1000
 #define LOG_BACKOFF_CAP_MS 10000 /* a follow stream is one request: come back soon */
+#define LOG_FORBIDDEN_RETRY_MS 300000
 #define LOG_ONESHOT_TIMEOUT_MS 120000
+#define STALL_MIN_MS 60000       /* never call a stream stalled sooner */
+#define STALL_QUIET_MS 600000    /* a stream that has said nothing yet is re-checked this often */
+#define STALL_FACTOR 4           /* silent for 4x the usual gap between lines: stalled */
 
 struct klog {
     struct klogs *l;
     struct klog *next;
     char *ns, *name, *uid, *node, *container, *label;
+    struct store_source *ss;
     struct kreq *req;
     struct nmilog *parser;
-    char last_ts[40]; /* fixed-width RFC3339Nano of the last line taken: sorts as text */
-    int64_t last_epoch;
-    bool follow, running, done_once, gone, dedupe;
-    uint64_t timer;
+    /* The newest line taken, and the hashes of the lines that carry exactly its timestamp. */
+    int64_t last_sec;
+    int32_t last_nsec;
+    bool have_last;
+    uint64_t *seen;
+    size_t n_seen, cap_seen;
+    int64_t log_start;    /* when the container's log begins (newest container start), epoch */
+    int64_t req_started;  /* epoch seconds the current request was sent */
+    int64_t last_line_ms; /* wall clock of the last line or of the stream opening */
+    int64_t gap_ms;       /* the usual gap between lines (a slowly decaying maximum) */
+    bool follow, running, done_once, gone;
+    uint64_t timer, stall_timer;
     int failures;
+    uint64_t resumes; /* how often the stream was resumed (ended, failed or stalled) */
 };
 
 struct klogs {
@@ -33,7 +53,6 @@ struct klogs {
     int following;
     size_t pending; /* one-shot reads not finished */
     bool oneshot;
-    struct store_source *ss;
 };
 
 bool kube_pod_is_nmi(const struct model_pod *p)
@@ -72,18 +91,32 @@ struct klogs *klogs_new(struct kube_client *k)
 {
     struct klogs *l = xcalloc(1, sizeof *l);
     l->k = k;
-    l->ss = store_source(kube_client_store(k), LOG_SOURCE);
     return l;
+}
+
+static struct store *klog_store(const struct klog *g)
+{
+    return kube_client_store(g->l->k);
+}
+
+static struct net *klog_net(const struct klog *g)
+{
+    return kube_client_net(g->l->k);
 }
 
 static void klog_free(struct klog *g)
 {
     kreq_cancel(g->req);
     if (g->timer)
-        net_timer_cancel(kube_client_net(g->l->k), g->timer);
+        net_timer_cancel(klog_net(g), g->timer);
+    if (g->stall_timer)
+        net_timer_cancel(klog_net(g), g->stall_timer);
     if (g->follow && g->l->following)
         g->l->following--;
+    if (g->ss)
+        store_source_remove(klog_store(g), g->ss);
     nmilog_free(g->parser);
+    free(g->seen);
     free(g->ns);
     free(g->name);
     free(g->uid);
@@ -105,19 +138,26 @@ void klogs_free(struct klogs *l)
     free(l);
 }
 
-static void klog_update_source(struct klogs *l)
+static void set_state(struct klog *g, enum store_source_state st, const char *error)
 {
-    size_t n = 0;
-    for (struct klog *g = l->head; g; g = g->next)
-        n++;
-    l->ss->count = n;
-    if (l->ss->state == STORE_SRC_IDLE || l->ss->state == STORE_SRC_LISTING)
-        l->ss->state = STORE_SRC_SYNCED;
+    struct store_source *ss = g->ss;
+    bool changed = false;
+    if (error && strcmp(ss->error, error) != 0) {
+        snprintf(ss->error, sizeof ss->error, "%s", error);
+        ss->error_since = time_now();
+        changed = true;
+    } else if (!error && ss->error[0]) {
+        ss->error[0] = '\0';
+        changed = true;
+    }
+    kube_source_set(g->l->k, ss, st);
+    if (changed)
+        store_source_changed(klog_store(g));
 }
 
 static void drain(struct klog *g)
 {
-    struct store *st = kube_client_store(g->l->k);
+    struct store *st = klog_store(g);
     struct model_nmi_request r;
     while (nmilog_next(g->parser, &r)) {
         struct model_nmi_request *h = xmalloc(sizeof *h);
@@ -126,26 +166,66 @@ static void drain(struct klog *g)
     }
 }
 
+static uint64_t line_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* True when this line was taken before (a resumed stream repeats the last second). */
+static bool already_taken(struct klog *g, int64_t sec, int32_t nsec, const char *line, size_t len)
+{
+    if (g->have_last && (sec < g->last_sec || (sec == g->last_sec && nsec < g->last_nsec)))
+        return true;
+    uint64_t h = line_hash(line, len);
+    if (g->have_last && sec == g->last_sec && nsec == g->last_nsec) {
+        for (size_t i = 0; i < g->n_seen; i++)
+            if (g->seen[i] == h)
+                return true;
+    } else {
+        g->last_sec = sec;
+        g->last_nsec = nsec;
+        g->have_last = true;
+        g->n_seen = 0;
+    }
+    xgrow((void **)&g->seen, &g->cap_seen, g->n_seen + 1, sizeof *g->seen);
+    g->seen[g->n_seen++] = h;
+    return false;
+}
+
+static void note_activity(struct klog *g)
+{
+    int64_t now = time_now_ms();
+    if (g->last_line_ms) {
+        int64_t gap = now - g->last_line_ms;
+        int64_t decayed = g->gap_ms - g->gap_ms / 16;
+        g->gap_ms = gap > decayed ? gap : decayed;
+    }
+    g->last_line_ms = now;
+    g->ss->covered_to = time_now();
+}
+
 static int klog_line(void *ctx, const char *line, size_t len)
 {
     struct klog *g = ctx;
-    if (g->l->ss->state == STORE_SRC_ERROR) { /* the stream answers again: recovered */
-        g->l->ss->state = STORE_SRC_SYNCED;
-        g->l->ss->error[0] = '\0';
-    }
-    g->l->ss->last_success = time_now();
     const char *sp = memchr(line, ' ', len);
     size_t tl = sp ? (size_t)(sp - line) : 0;
-    if (tl > 0 && tl < sizeof g->last_ts) {
-        /* After a reconnect the server repeats lines of the last second: skip what we had. */
-        if (g->dedupe && tl == strlen(g->last_ts) && memcmp(line, g->last_ts, tl) <= 0)
+    note_activity(g);
+    if (g->ss->state != STORE_SRC_SYNCED && g->ss->state != STORE_SRC_LISTING)
+        set_state(g, STORE_SRC_SYNCED, NULL); /* the stream answers again */
+    g->ss->last_success = time_now();
+    if (tl > 0 && tl < 48) {
+        char ts[48];
+        memcpy(ts, line, tl);
+        ts[tl] = '\0';
+        int64_t sec;
+        int32_t nsec = 0;
+        if (time_parse_rfc3339(ts, &sec, &nsec) == 0 && already_taken(g, sec, nsec, line, len))
             return 0;
-        g->dedupe = false;
-        memcpy(g->last_ts, line, tl);
-        g->last_ts[tl] = '\0';
-        int64_t t;
-        if (time_parse_rfc3339(g->last_ts, &t, NULL) == 0)
-            g->last_epoch = t;
     }
     nmilog_feed_line(g->parser, line, len);
     drain(g);
@@ -165,6 +245,77 @@ static void klog_timer(void *ctx)
     klog_start(g);
 }
 
+static int64_t stall_after_ms(const struct klog *g)
+{
+    const struct kube_client_config *c = kube_client_cfg(g->l->k);
+    int64_t lo = c->log_stall_min_s > 0 ? (int64_t)c->log_stall_min_s * 1000 : STALL_MIN_MS;
+    int64_t hi = lo * (STALL_QUIET_MS / STALL_MIN_MS);
+    if (!g->have_last)
+        return hi;
+    int64_t t = g->gap_ms * STALL_FACTOR;
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+static void stall_arm(struct klog *g);
+
+/* A followed stream silent for longer than its pod's cadence may be stuck (a kubelet that lost
+ * the file after a log rotation keeps the connection open): resume it from the last line. The
+ * resumed request answering proves the quiet was real. */
+static void stall_fire(void *ctx)
+{
+    struct klog *g = ctx;
+    g->stall_timer = 0;
+    if (!g->running || !g->follow)
+        return;
+    int64_t idle = time_now_ms() - g->last_line_ms;
+    if (idle < stall_after_ms(g)) {
+        stall_arm(g);
+        return;
+    }
+    char why[128], age[16];
+    time_format_age(idle / 1000, age);
+    snprintf(why, sizeof why, "no line for %s: resuming the stream", age);
+    set_state(g, STORE_SRC_STALE, why);
+    kreq_cancel(g->req);
+    g->req = NULL;
+    g->running = false;
+    g->resumes++;
+    klog_start(g);
+}
+
+static void stall_arm(struct klog *g)
+{
+    if (g->stall_timer)
+        net_timer_cancel(klog_net(g), g->stall_timer);
+    /* The threshold moves as lines teach the cadence: look again at least every minimum. */
+    const struct kube_client_config *c = kube_client_cfg(g->l->k);
+    int64_t lo = c->log_stall_min_s > 0 ? (int64_t)c->log_stall_min_s * 1000 : STALL_MIN_MS;
+    int64_t idle = time_now_ms() - g->last_line_ms;
+    int64_t wait = stall_after_ms(g) - idle;
+    if (wait > lo)
+        wait = lo;
+    g->stall_timer = net_timer_add(klog_net(g), wait > 500 ? wait : 500, stall_fire, g);
+}
+
+static void klog_open(void *ctx, long status)
+{
+    struct klog *g = ctx;
+    (void)status;
+    g->last_line_ms = time_now_ms();
+    struct store_source *ss = g->ss;
+    if (!ss->covered_from) {
+        const struct kube_client_config *c = kube_client_cfg(g->l->k);
+        int64_t from = g->req_started - c->log_window;
+        ss->covered_from = g->log_start > from ? g->log_start : from;
+    }
+    if (g->follow) {
+        ss->covered_to = time_now();
+        ss->last_success = time_now();
+        set_state(g, STORE_SRC_SYNCED, NULL);
+        stall_arm(g);
+    }
+}
+
 static void klog_done(void *ctx, const struct net_response *r)
 {
     struct klog *g = ctx;
@@ -172,6 +323,10 @@ static void klog_done(void *ctx, const struct net_response *r)
     const struct kube_client_config *c = kube_client_cfg(l->k);
     g->req = NULL;
     g->running = false;
+    if (g->stall_timer) {
+        net_timer_cancel(klog_net(g), g->stall_timer);
+        g->stall_timer = 0;
+    }
     if (r->status == 200 && (r->curl_code == 0 || g->follow)) {
         nmilog_finish(g->parser);
         drain(g);
@@ -181,21 +336,20 @@ static void klog_done(void *ctx, const struct net_response *r)
         char msg[256], full[256];
         kube_describe_failure(r, msg, sizeof msg);
         snprintf(full, sizeof full, "%s/%s: %s", g->ns, g->name, msg);
-        if (strcmp(l->ss->error, full) != 0)
-            l->ss->error_since = time_now();
-        snprintf(l->ss->error, sizeof l->ss->error, "%s", full);
-        l->ss->state = r->status == 403 ? STORE_SRC_FORBIDDEN : STORE_SRC_ERROR;
+        set_state(g, r->status == 403 ? STORE_SRC_FORBIDDEN : STORE_SRC_ERROR, full);
         g->failures++;
     } else {
         g->failures = 0;
-        l->ss->last_success = time_now();
-        if (l->ss->state == STORE_SRC_ERROR)
-            l->ss->state = STORE_SRC_SYNCED;
+        g->ss->last_success = time_now();
+        if (!g->follow || c->one_shot) /* the whole log up to the request was read */
+            g->ss->covered_to = g->req_started;
+        if (!g->follow)
+            set_state(g, STORE_SRC_SYNCED, NULL);
     }
     if (c->one_shot) {
         if (!ok && g->failures < 3 && r->status != 403 && r->status != 404 && r->status != 400) {
             g->timer = net_timer_add(
-                kube_client_net(l->k),
+                klog_net(g),
                 net_backoff_ms(g->failures, LOG_BACKOFF_BASE_MS, 10000, (uint32_t)rand()),
                 klog_timer, g);
             return;
@@ -210,42 +364,65 @@ static void klog_done(void *ctx, const struct net_response *r)
     if (g->gone || r->status == 404)
         return; /* the pod watch removes it */
     int64_t d;
-    if (g->follow)
+    if (r->status == 403)
+        d = LOG_FORBIDDEN_RETRY_MS;
+    else if (g->follow) {
+        if (r->status == 200) { /* the stream ended or was cut: the pod may still be logging */
+            g->resumes++;
+            set_state(g, STORE_SRC_STALE, "stream ended: resuming");
+        }
         d = g->failures ? net_backoff_ms(g->failures - 1, LOG_BACKOFF_BASE_MS, LOG_BACKOFF_CAP_MS,
                                          (uint32_t)rand())
-                        : 1000; /* the stream ended (container restart): follow again */
-    else
+                        : 1000;
+    } else
         d = (int64_t)(c->log_poll_seconds > 0 ? c->log_poll_seconds : 60) * 1000;
-    g->timer = net_timer_add(kube_client_net(l->k), d, klog_timer, g);
+    g->timer = net_timer_add(klog_net(g), d, klog_timer, g);
+}
+
+/* Where the next read starts: the second of the last line taken (repeats are recognised), else
+ * the end of what was covered, else the log window. */
+static char *since_param(const struct klog *g, int64_t window)
+{
+    int64_t from = 0;
+    if (g->have_last)
+        from = g->last_sec;
+    else if (g->ss->covered_to)
+        from = g->ss->covered_to - 1;
+    if (from > 0 && from > time_now() - window) {
+        char ts[32];
+        time_format_rfc3339(from, ts);
+        char *e = curl_easy_escape(NULL, ts, 0);
+        char *p = xasprintf("sinceTime=%s", e);
+        curl_free(e);
+        return p;
+    }
+    return xasprintf("sinceSeconds=%lld", (long long)(window > 0 ? window : 1));
 }
 
 static void klog_start(struct klog *g)
 {
     struct klogs *l = g->l;
     const struct kube_client_config *c = kube_client_cfg(l->k);
-    int64_t since = c->log_window;
-    if (g->last_epoch) {
-        int64_t back = time_now() - g->last_epoch + 1;
-        since = back < since ? (back > 0 ? back : 1) : since;
-    }
+    char *since = since_param(g, c->log_window);
     char *ns = curl_easy_escape(NULL, g->ns, 0), *name = curl_easy_escape(NULL, g->name, 0);
     char *cont = curl_easy_escape(NULL, g->container ? g->container : "", 0);
-    char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/log?container=%s&timestamps=true&"
-                           "sinceSeconds=%lld%s",
-                           ns, name, cont, (long long)since, g->follow ? "&follow=true" : "");
+    char *path = xasprintf("/api/v1/namespaces/%s/pods/%s/log?container=%s&timestamps=true&%s%s",
+                           ns, name, cont, since, g->follow ? "&follow=true" : "");
     curl_free(ns);
     curl_free(name);
     curl_free(cont);
+    free(since);
     struct kreq_opts o = {
         .path = path,
         .accept = "*/*",
         .timeout_ms = g->follow ? 0 : LOG_ONESHOT_TIMEOUT_MS,
         .on_line = klog_line,
+        .on_open = klog_open,
         .done = klog_done,
         .ctx = g,
     };
     g->running = true;
-    g->dedupe = g->last_ts[0] != '\0';
+    g->req_started = time_now();
     g->req = kreq_start(l->k, &o);
     kube_client_count_log(l->k, true, 0);
     free(path);
@@ -270,7 +447,6 @@ static void klog_remove(struct klogs *l, struct klog *g)
     if (l->oneshot && !g->done_once && l->pending)
         l->pending--;
     klog_free(g);
-    klog_update_source(l);
 }
 
 void klogs_pod_seen(struct klogs *l, const struct model_pod *p)
@@ -278,8 +454,17 @@ void klogs_pod_seen(struct klogs *l, const struct model_pod *p)
     if (!kube_pod_is_nmi(p) || p->phase != MODEL_PHASE_RUNNING || !p->meta.name)
         return;
     struct klog *g = klog_find(l, p->meta.namespace_, p->meta.name);
-    if (g && str_eq(g->uid, p->meta.uid))
+    int64_t log_start = p->started ? p->started : p->meta.created;
+    if (g && str_eq(g->uid, p->meta.uid)) {
+        if (log_start > g->log_start) { /* the container restarted: its earlier log is gone */
+            g->log_start = log_start;
+            if (g->ss->covered_from && g->ss->covered_from < log_start) {
+                g->ss->covered_from = log_start;
+                store_source_changed(kube_client_store(l->k));
+            }
+        }
         return;
+    }
     if (g) /* the NMI pod was replaced under the same name: start over */
         klog_remove(l, g);
     const struct kube_client_config *c = kube_client_cfg(l->k);
@@ -291,11 +476,18 @@ void klogs_pod_seen(struct klogs *l, const struct model_pod *p)
     g->node = xstrdup(p->node_name);
     g->container = xstrdup(nmi_container(p));
     g->label = xasprintf("%s/%s", g->ns, g->name);
+    g->log_start = log_start;
+    char src[160];
+    snprintf(src, sizeof src, LOG_SOURCE_PREFIX "%s", g->label);
+    g->ss = store_source(kube_client_store(l->k), src);
+    memset(g->ss->error, 0, sizeof g->ss->error);
+    g->ss->covered_from = g->ss->covered_to = 0;
+    snprintf(g->ss->note, sizeof g->ss->note, "node %s", g->node ? g->node : "?");
+    kube_source_set(l->k, g->ss, STORE_SRC_LISTING);
     struct nmilog_config nc = {.nmi_pod = g->label, .node_name = g->node};
     g->parser = nmilog_new(&nc);
     g->next = l->head;
     l->head = g;
-    klog_update_source(l);
     if (c->one_shot) {
         if (l->oneshot) { /* the one-shot read is under way: read this one too */
             l->pending++;
@@ -317,6 +509,7 @@ void klogs_pod_gone(struct klogs *l, const char *ns, const char *name)
     if (!g)
         return;
     bool followed = g->follow;
+    g->gone = true;
     klog_remove(l, g);
     if (!followed)
         return;
@@ -326,7 +519,7 @@ void klogs_pod_gone(struct klogs *l, const char *ns, const char *name)
             h->follow = true;
             l->following++;
             if (!h->running) {
-                net_timer_cancel(kube_client_net(l->k), h->timer);
+                net_timer_cancel(klog_net(h), h->timer);
                 h->timer = 0;
                 klog_start(h);
             }
@@ -342,10 +535,17 @@ void klogs_start_oneshot(struct klogs *l)
         l->pending++;
         klog_start(g);
     }
-    klog_update_source(l);
 }
 
 bool klogs_done(const struct klogs *l)
 {
     return l->oneshot && l->pending == 0;
+}
+
+uint64_t klogs_resumes(const struct klogs *l)
+{
+    uint64_t n = 0;
+    for (const struct klog *g = l->head; g; g = g->next)
+        n += g->resumes;
+    return n;
 }

@@ -426,6 +426,16 @@ static int dec_cstatus(struct dctx *c, const cJSON *e, size_t i, void *ctx)
     if (g_i32(c, e, "restartCount", &n) != 0)
         return -1;
     p->restarts = n > INT32_MAX - p->restarts ? INT32_MAX : p->restarts + n;
+    /* The newest container start: a container's log (kubectl logs) begins there. */
+    const cJSON *state = NULL, *running = NULL;
+    char *started = NULL;
+    if (g_obj(c, e, "state", &state) || (state && g_obj(c, state, "running", &running)) ||
+        (running && g_str(c, running, "startedAt", &started)))
+        return -1;
+    int64_t t = parse_time(started);
+    free(started);
+    if (t > p->started)
+        p->started = t;
     return 0;
 }
 

@@ -1709,7 +1709,9 @@ const struct model_oidc *store_oidc(const struct store *s)
     X(STORE_SRC_SYNCED, "synced")                                                                  \
     X(STORE_SRC_ERROR, "error")                                                                    \
     X(STORE_SRC_FORBIDDEN, "forbidden")                                                            \
-    X(STORE_SRC_ABSENT, "absent")
+    X(STORE_SRC_ABSENT, "absent")                                                                  \
+    X(STORE_SRC_STALE, "stale")                                                                    \
+    X(STORE_SRC_SKIPPED, "skipped")
 
 const char *store_source_state_name(enum store_source_state st)
 {
@@ -1735,6 +1737,33 @@ struct store_source *store_source(struct store *s, const char *name)
     s->sources[s->n_sources++] = src;
     s->version++;
     return src;
+}
+
+void store_source_remove(struct store *s, struct store_source *src)
+{
+    for (size_t i = 0; i < s->n_sources; i++) {
+        if (s->sources[i] != src)
+            continue;
+        free(src);
+        memmove(s->sources + i, s->sources + i + 1, (s->n_sources - i - 1) * sizeof *s->sources);
+        s->n_sources--;
+        store_source_changed(s);
+        return;
+    }
+}
+
+void store_source_changed(struct store *s)
+{
+    s->dirty_all = true;
+    s->version++;
+}
+
+const struct store_source *store_source_find(const struct store *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_sources; i++)
+        if (strcmp(s->sources[i]->name, name) == 0)
+            return s->sources[i];
+    return NULL;
 }
 
 size_t store_source_count(const struct store *s)

@@ -42,6 +42,7 @@ struct net_request {
     size_t body_len;
     char *log_url; /* the URL as logged (no query: continue tokens are noise) */
     net_line_fn on_line;
+    void (*on_open)(void *ctx, long status);
     net_done_fn on_done;
     void *ctx;
     size_t max_body;
@@ -310,6 +311,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
         buf_append(&r->resp_headers, data, len);
         buf_append(&r->resp_headers, "\n", 1);
     }
+    if (len == 0 && r->on_open && !r->cancelled) { /* the blank line: headers complete */
+        long status = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300)
+            r->on_open(r->ctx, status);
+    }
     return n;
 }
 
@@ -513,6 +520,7 @@ int net_start(struct net *n, const struct net_opts *o, struct net_request **out,
     r->url = xstrdup(o->url);
     r->log_url = url_strip_query(o->url);
     r->on_line = o->on_line;
+    r->on_open = o->on_open;
     r->on_done = o->on_done;
     r->ctx = o->ctx;
     r->max_body = o->max_body ? o->max_body : NET_DEFAULT_MAX_BODY;
