@@ -137,6 +137,7 @@ struct model_pod {
     enum model_pod_phase phase;
     bool ready;             /* condition Ready=True */
     int32_t restarts;       /* sum of containerStatuses[].restartCount */
+    int64_t started;        /* newest containerStatuses[].state.running.startedAt, 0 = none */
     struct model_container *containers; /* init containers first, in spec order, then regular */
     size_t n_containers;
     struct model_token_volume *tokens;
@@ -349,9 +350,21 @@ enum model_oidc_status {
     MODEL_OIDC_KEYS_MISMATCH,
 };
 
+/* One step of reading Azure (Entra token, ARM, Graph): its own state and last error. */
+struct model_azure_step {
+    enum model_azure_state state; /* UNKNOWN: not tried (an earlier step failed, or not needed) */
+    char *error;                  /* one line, never a secret */
+    long status;                  /* HTTP status of the failure, 0 = none or no answer */
+};
+
 struct model_azure {
     enum model_azure_state state;
     char *error;              /* why Azure is unknown/error (no credentials, each failure) */
+    bool skipped;             /* --no-azure: not read on purpose */
+    bool cluster_not_found;   /* ARM answered, but no managedCluster has the API server's host */
+    struct model_azure_step entra; /* the token for ARM (the credential chain) */
+    struct model_azure_step arm;   /* cluster, identities, federated credential lists */
+    struct model_azure_step graph; /* app registrations' credentials (only when referenced) */
     char *credential;         /* which credential was used ("environment", "azure-cli", ...) */
     char *cluster_arm_id;
     char *cluster_name;

@@ -84,6 +84,7 @@ struct azure {
     bool have_cluster;
     int64_t cluster_ms;
     char *cluster_error;
+    bool cluster_missing; /* cluster_error says: ARM answered, no cluster has our host */
     char *cred_error;
     struct ident *ids;
     size_t n_ids;
@@ -105,6 +106,10 @@ struct azure {
     struct model_identity *new_ids;
     size_t n_new_ids, cap_new_ids;
     struct idw_buf stage_error;
+    /* What failed in this refresh, per service (403/404 on one identity's credentials are that
+     * identity's state, not a failure of the service). */
+    char *arm_fail, *graph_fail;
+    long arm_fail_status, graph_fail_status;
 
     /* the request queue */
     struct job **queue;
@@ -239,6 +244,10 @@ static void refresh_reset(struct azure *az)
     az->new_ids = NULL;
     az->n_new_ids = az->cap_new_ids = 0;
     buf_reset(&az->stage_error);
+    free(az->arm_fail);
+    free(az->graph_fail);
+    az->arm_fail = az->graph_fail = NULL;
+    az->arm_fail_status = az->graph_fail_status = 0;
 }
 
 void azure_free(struct azure *az)
@@ -401,9 +410,34 @@ static struct job *job_add(struct azure *az, const char *method, const char *url
     return j;
 }
 
+static void on_fics(struct azure *az, struct job *j, const struct azure_http_response *r);
+
+/* Remembers the first failure of a refresh per service, with its status. */
+static void note_failure(struct azure *az, const struct job *j, const struct azure_http_response *r)
+{
+    if (!j->refresh || (r->status >= 200 && r->status < 300))
+        return;
+    if (j->on_done == on_fics && (r->status == 403 || r->status == 404))
+        return;
+    char **slot = j->graph ? &az->graph_fail : &az->arm_fail;
+    if (*slot)
+        return;
+    char line[IDW_ERR_MAX];
+    if (r->status == 0)
+        snprintf(line, sizeof line, "%s: %s", j->what, r->error ? r->error : "no answer");
+    else
+        azure_describe_error(r->status, r->body, r->body_len, j->what, line, sizeof line);
+    *slot = xstrdup(line);
+    if (j->graph)
+        az->graph_fail_status = r->status;
+    else
+        az->arm_fail_status = r->status;
+}
+
 static void job_finish(struct azure *az, struct job *j, const struct azure_http_response *r)
 {
     bool refresh = j->refresh;
+    note_failure(az, j, r);
     j->on_done(az, j, r);
     job_free(j);
     if (refresh && --az->stage_pending == 0)
@@ -734,11 +768,13 @@ static void cluster_done(struct azure *az)
         az->cluster_ms = now_ms(az);
         free(az->cluster_error);
         az->cluster_error = NULL;
+        az->cluster_missing = false;
         return;
     }
     if (az->have_cluster && now_ms(az) - az->cluster_ms < az->identities_ttl_ms)
         return; /* cache still fresh: nothing was asked */
     free(az->cluster_error);
+    az->cluster_missing = !az->stage_error.len;
     if (az->stage_error.len) {
         az->cluster_error = xstrdup(az->stage_error.data);
     } else {
@@ -1092,6 +1128,14 @@ static void identity_copy(struct model_identity *d, const struct model_identity 
         fic_copy(&d->fics[i], &s->fics[i]);
 }
 
+static void step_set(struct model_azure_step *st, enum model_azure_state state, const char *error,
+                     long status)
+{
+    st->state = state;
+    st->error = xstrdup(error);
+    st->status = status;
+}
+
 static void build_model(struct azure *az, struct model_azure *m)
 {
     memset(m, 0, sizeof *m);
@@ -1101,8 +1145,24 @@ static void build_model(struct azure *az, struct model_azure *m)
         m->state = MODEL_AZ_UNKNOWN;
         m->error = xstrdup(az->cred_error);
         m->identities_state = MODEL_AZ_UNKNOWN;
+        step_set(&m->entra, MODEL_AZ_ERROR, az->cred_error, 0);
         return;
     }
+    step_set(&m->entra, MODEL_AZ_OK, NULL, 0);
+    m->cluster_not_found = az->cluster_error && az->cluster_missing;
+    if (az->arm_fail)
+        step_set(&m->arm, MODEL_AZ_ERROR, az->arm_fail, az->arm_fail_status);
+    else if (az->config_error || (az->cluster_error && !m->cluster_not_found))
+        step_set(&m->arm, MODEL_AZ_ERROR, az->config_error ? az->config_error : az->cluster_error,
+                 0);
+    else if (az->ids_error)
+        step_set(&m->arm, MODEL_AZ_ERROR, az->ids_error, 0);
+    else
+        step_set(&m->arm, MODEL_AZ_OK, NULL, 0);
+    if (az->graph_fail)
+        step_set(&m->graph, MODEL_AZ_ERROR, az->graph_fail, az->graph_fail_status);
+    else
+        step_set(&m->graph, az->n_apps ? MODEL_AZ_OK : MODEL_AZ_UNKNOWN, NULL, 0);
     m->state = az->cluster_error ? MODEL_AZ_ERROR : MODEL_AZ_OK;
     m->error = xstrdup(az->cluster_error);
     if (az->have_cluster) {

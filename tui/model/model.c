@@ -437,6 +437,9 @@ void model_azure_free(struct model_azure *a)
     if (!a)
         return;
     free(a->error);
+    free(a->entra.error);
+    free(a->arm.error);
+    free(a->graph.error);
     free(a->credential);
     free(a->cluster_arm_id);
     free(a->cluster_name);
