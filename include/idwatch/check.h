@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "idwatch/model.h"
+#include "idwatch/selector.h"
 #include "idwatch/store.h"
 
 /* ---- status enums: X(ID, "report string") ------------------------------------------------- */
@@ -73,6 +74,18 @@
     X(ABSENT, "absent")                                                                            \
     X(UNKNOWN, "unknown")
 
+/* How a data source reads in the report and the header (INTERFACE.md cluster.sources). */
+#define CHECK_SOURCE_STATES(X)                                                                     \
+    X(OK, "ok")                                                                                    \
+    X(LOADING, "loading")                                                                          \
+    X(STALE, "stale")                                                                              \
+    X(FAILED, "failed")                                                                            \
+    X(FORBIDDEN, "forbidden")                                                                      \
+    X(SKIPPED, "skipped")
+
+#define X(id, str) CHECK_SRC_##id,
+enum check_source_state { CHECK_SOURCE_STATES(X) CHECK_SRC__COUNT };
+#undef X
 #define X(id, str) CHECK_SEV_##id,
 enum check_severity { CHECK_SEVERITIES(X) CHECK_SEV__COUNT };
 #undef X
@@ -107,6 +120,7 @@ const char *check_activity_name(enum check_activity v);
 const char *check_oidc_name(enum check_oidc v);
 const char *check_webhook_name(enum check_webhook v);
 const char *check_podid_name(enum check_podid v);
+const char *check_source_state_name(enum check_source_state v);
 
 /* ---- finding codes ------------------------------------------------------------------------
  * X(CODE, severity, action key, message template, remedy template)
@@ -126,6 +140,14 @@ const char *check_podid_name(enum check_podid v);
     "az identity federated-credential update --name ${fic} --identity-name ${id_name} "            \
     "--resource-group ${rg} --issuer ${issuer} --subject system:serviceaccount:${ns}:${sa} "       \
     "--audiences api://AzureADTokenExchange"
+
+#define CHECK_OIDC_ENABLE_CMD                                                                      \
+    "az aks update -g ${rg} -n ${cluster} --enable-oidc-issuer   "                                 \
+    "# Terraform: oidc_issuer_enabled = true"
+#define CHECK_WEBHOOK_ENABLE_CMD                                                                   \
+    "az aks update -g ${rg} -n ${cluster} --enable-workload-identity   "                           \
+    "# Terraform: workload_identity_enabled = true; self-managed clusters: the Helm chart "        \
+    "workload-identity-webhook"
 
 #define CHECK_FINDINGS(X)                                                                          \
     /* mechanism */                                                                                \
@@ -235,12 +257,11 @@ const char *check_podid_name(enum check_podid v);
       "since 2022-10",                                                                             \
       CHECK_PATCH_CMD)                                                                             \
     X(PI_LABEL_LEFTOVER, INFO, 'p',                                                                \
-      "${kind} ${ns}/${name} uses workload identity and still carries aadpodidbinding=${value}: "  \
-      "remove it once verified",                                                                   \
+      "${kind} ${ns}/${name} uses workload identity and still carries aadpodidbinding=${value}; "  \
+      "${detail}: the binding can be removed",                                                     \
       CHECK_PATCH_CMD)                                                                             \
     X(PI_STILL_REQUESTING, WARNING, 0,                                                             \
-      "${kind} ${ns}/${name} uses workload identity but still asked NMI for ${count} tokens in "   \
-      "the last ${window}",                                                                        \
+      "${kind} ${ns}/${name} still asked NMI for ${count} tokens in the last ${window}${detail}",  \
       "kubectl -n ${ns} get pods -o wide   # find the pods still calling IMDS")                    \
     X(PI_REQUEST_ERRORS, WARNING, 0,                                                               \
       "${kind} ${ns}/${name}: NMI answered ${count} of ${total} token requests with an error in "  \
@@ -252,8 +273,13 @@ const char *check_podid_name(enum check_podid v);
       CHECK_PATCH_CMD)                                                                             \
     /* cluster */                                                                                  \
     X(OIDC_DISABLED, ERROR, 0,                                                                     \
-      "the cluster's OIDC issuer is disabled; workload identity cannot work",                      \
-      "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer")                       \
+      "the cluster's OIDC issuer is disabled (${detail}); workload identity cannot work for the "  \
+      "${count} workloads that use it",                                                            \
+      CHECK_OIDC_ENABLE_CMD)                                                                       \
+    X(OIDC_NOT_ENABLED, WARNING, 0,                                                                \
+      "the cluster's OIDC issuer is disabled (${detail}): enable it before migrating any "         \
+      "workload to workload identity",                                                             \
+      CHECK_OIDC_ENABLE_CMD)                                                                       \
     X(OIDC_UNREACHABLE, ERROR, 0, "the OIDC issuer ${issuer} is not reachable: ${detail}",         \
       "curl -fsS ${issuer}.well-known/openid-configuration")                                       \
     X(OIDC_KEYS_MISMATCH, ERROR, 0,                                                                \
@@ -268,7 +294,11 @@ const char *check_podid_name(enum check_podid v);
     X(WEBHOOK_MISSING, ERROR, 0,                                                                   \
       "no mutating webhook mutation.azure-workload-identity.io: ${count} workloads use workload "  \
       "identity",                                                                                  \
-      "az aks update -g <resource-group> -n <cluster> --enable-workload-identity")                 \
+      CHECK_WEBHOOK_ENABLE_CMD)                                                                    \
+    X(WEBHOOK_NOT_INSTALLED, WARNING, 0,                                                           \
+      "the workload identity webhook (mutation.azure-workload-identity.io) is not installed: "     \
+      "install it before migrating any workload to workload identity",                             \
+      CHECK_WEBHOOK_ENABLE_CMD)                                                                    \
     X(WEBHOOK_DOWN, ERROR, 0,                                                                      \
       "webhook deployment ${ns}/azure-wi-webhook-controller-manager has no available replicas; "   \
       "labelled pods cannot be created",                                                           \
@@ -294,7 +324,36 @@ const char *check_podid_name(enum check_podid v);
       "80 s and fails",                                                                            \
       "kubectl -n ${ns} delete daemonset ${name}")                                                 \
     X(PODID_REMOVAL_SAFE, INFO, 0, "nothing uses AAD Pod Identity any more; it can be removed",    \
-      "${detail}")
+      "${detail}")                                                                                 \
+    /* evidence: what could not be read */                                                        \
+    X(AZURE_AUTH_FAILED, ERROR, 0,                                                                 \
+      "Azure sign-in failed, so no federation could be verified: ${detail}",                       \
+      "az login   # or fix AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET; --no-azure skips " \
+      "Azure")                                                                                     \
+    X(ARM_UNAVAILABLE, ERROR, 0,                                                                   \
+      "Azure Resource Manager could not be read, so federation was not verified: ${detail}",       \
+      "az rest --method get --url /subscriptions?api-version=2022-12-01   # is ARM reachable? "    \
+      "--no-azure skips Azure")                                                                    \
+    X(GRAPH_UNAVAILABLE, WARNING, 0,                                                               \
+      "Microsoft Graph could not be read, so app registrations' credentials were not verified: "   \
+      "${detail}",                                                                                 \
+      "az ad app federated-credential list --id <app id>")                                         \
+    X(AKS_CLUSTER_NOT_FOUND, WARNING, 0,                                                           \
+      "the AKS cluster was not found in ARM (${detail}); its OIDC and workload identity settings " \
+      "come from the API server only",                                                             \
+      "idwatch --cluster-id /subscriptions/<subscription>/resourceGroups/<resource-group>/"        \
+      "providers/Microsoft.ContainerService/managedClusters/<cluster>")                            \
+    X(SOURCE_UNREADABLE, WARNING, 0,                                                               \
+      "${name} could not be read completely (${detail}): verdicts that need it are unknown",      \
+      "kubectl auth can-i --list   # idwatch needs get/list/watch cluster-wide, pods/log")         \
+    X(FED_UNKNOWN, WARNING, 0,                                                                     \
+      "${kind} ${ns}/${name}: federation of service account ${sa} could not be verified: "         \
+      "${detail}",                                                                                 \
+      "az identity federated-credential list --identity-name ${id_name} --resource-group ${rg}")   \
+    X(NMI_LOG_INCOMPLETE, WARNING, 0,                                                              \
+      "NMI log of ${pod} (node ${value}) ${detail}: pod identity activity on that node is "        \
+      "unknown",                                                                                   \
+      "kubectl -n ${ns} logs ${pod} --since=${window} --timestamps")
 
 #define X(code, sev, key, msg, remedy) CHECK_CODE_##code,
 enum check_code { CHECK_FINDINGS(X) CHECK_CODE__COUNT };
@@ -360,7 +419,13 @@ struct check_workload {
         int64_t last_seen; /* epoch seconds, 0 = never in the window */
         int64_t window_seconds;
         int last_status; /* HTTP code of the last request, 0 if none */
+        char *detail;    /* what the status rests on (or why it is unknown) */
     } activity;
+    /* May aadpodidbinding be removed from this workload? -1 = not applicable (no label), 0 = no,
+     * 1 = yes (WI verified and NMI read for the whole window without a request from it). */
+    int binding_removable;
+    char *binding_reason; /* why (NULL when not applicable) */
+    bool in_scope;        /* listed under the current scope (-n, -l); verdicts do not depend on it */
     int pods_bound; /* live pods whose aadpodidbinding a binding selects */
     struct check_finding *findings;
     size_t n_findings;
@@ -369,6 +434,18 @@ struct check_workload {
 };
 
 /* ---- cluster result ----------------------------------------------------------------------- */
+
+/* One data source as reported (INTERFACE.md cluster.sources). */
+struct check_source {
+    char *name;
+    enum check_source_state state;
+    char *detail;        /* the error, what is partial, or what was read; may be NULL */
+    int64_t age_seconds; /* since the last success; -1 = never */
+};
+
+/* How a store source reads: state, one-line detail, age at `now`. Pure. */
+void check_source_describe(const struct store_source *src, int64_t now, struct check_source *out);
+void check_source_clear(struct check_source *s);
 
 struct check_cluster {
     char *arm_id;      /* NULL when unknown */
@@ -411,6 +488,10 @@ struct check_cluster {
         char **blockers;
         size_t n_blockers;
     } removal;
+    struct check_source *sources; /* every data source, in store order */
+    size_t n_sources;
+    char *scope;            /* "namespace legacy", "selector app=x", both, or NULL (all) */
+    bool namespace_missing; /* the scope's namespace does not exist */
     int64_t nmi_requests;     /* token requests in the window (all senders) */
     int64_t nmi_unattributed; /* of those, requests idwatch could not tie to a workload */
     struct check_finding *findings;
@@ -424,8 +505,14 @@ struct check_cluster {
 struct check_options {
     int64_t now;                 /* epoch seconds used as "now"; 0 = the current time */
     int64_t window_seconds;      /* NMI activity window; 0 = 3600 */
-    bool nmi_logs_unavailable;   /* NMI logs could not be read: activity is unknown */
+    bool nmi_logs_unavailable;   /* NMI logs could not be read at all: activity is unknown (the
+                                  * per-pod log sources in the store say the same per node) */
     const char *nmi_logs_reason; /* why (shown in details), may be NULL */
+    /* The scope: which workloads are listed (in_scope). Verdicts never depend on it; the cluster
+     * summary counts listed workloads, and pod identity removal is never "safe" in a scope. */
+    const char *scope_namespace;          /* NULL = all namespaces */
+    const struct selector *scope_selector; /* workload labels; NULL = all */
+    const char *scope_selector_text;      /* for messages */
 };
 
 struct check_result {
@@ -452,7 +539,8 @@ void check_update(struct check_result *r, const struct store *s,
 const struct check_workload *check_find(const struct check_result *r, enum model_workload_kind k,
                                         const char *ns, const char *name);
 
-/* Number of error findings over the cluster and all workloads (the report exit code rule). */
+/* Number of error findings over the cluster and the workloads in scope (the report exit code
+ * rule). */
 size_t check_error_count(const struct check_result *r);
 
 #endif

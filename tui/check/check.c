@@ -71,6 +71,25 @@ struct check_ctx {
     int64_t nmi_unattributed;
     int64_t nmi_blocking; /* requests from non-exception senders */
     struct finding_list cluster_findings;
+    /* evidence */
+    bool live;              /* the store has data sources (not a snapshot) */
+    int64_t window_start;   /* now - window */
+    bool podid_known;       /* the NMI/MIC verdict rests on complete lists */
+    char podid_why[320];    /* why not */
+    bool bindings_known;    /* AzureIdentityBinding/AzureIdentity lists are complete */
+    char bindings_why[320];
+    bool sa_known;          /* service accounts are listed completely */
+    char sa_why[320];
+    struct nmi_cov *covs;   /* every NMI pod's log coverage */
+    size_t n_covs;
+    bool logs_complete;     /* every NMI log covers the whole window */
+    /* scope */
+    const struct selector *scope_sel;
+    const char *scope_sel_text;
+    char *scope_ns;
+    bool scoped;
+    /* the AKS cluster, for remedies */
+    char *az_rg, *az_cluster;
 };
 
 struct check_state {
@@ -355,14 +374,14 @@ static void activity_build(struct check_ctx *c)
 
 static bool source_not_synced(const struct store *s, const char *name)
 {
-    size_t n = store_source_count(s);
-    for (size_t i = 0; i < n; i++) {
-        const struct store_source *src = store_source_at(s, i);
-        if (strcmp(src->name, name) == 0)
-            return src->state != STORE_SRC_SYNCED;
-    }
-    return false; /* no such source: the store is a snapshot (tests, replays) and complete */
+    char why[16];
+    return !evidence_source(s, name, false, why, sizeof why);
 }
+
+/* Lists the NMI/MIC verdict rests on: their workloads and their pods, cluster-wide. */
+static const char *const podid_sources[] = {"daemonsets", "deployments", "pods", "pods-running",
+                                            NULL};
+static const char *const binding_sources[] = {"azureidentitybindings", "azureidentities", NULL};
 
 static bool has_label(const struct model_kvlist *l, const char *k, const char *v)
 {
@@ -424,6 +443,10 @@ static void ctx_free(struct check_ctx *c)
     free(c->webhook_problem);
     free(c->nmi_ns);
     free(c->logs_reason);
+    evidence_nmi_logs_free(c->covs, c->n_covs);
+    free(c->scope_ns);
+    free(c->az_rg);
+    free(c->az_cluster);
     memset(c, 0, sizeof *c);
 }
 
@@ -442,6 +465,10 @@ static void cluster_clear(struct check_cluster *cl)
     for (size_t i = 0; i < cl->n_findings; i++)
         finding_free(&cl->findings[i]);
     free(cl->findings);
+    for (size_t i = 0; i < cl->n_sources; i++)
+        check_source_clear(&cl->sources[i]);
+    free(cl->sources);
+    free(cl->scope);
     memset(cl, 0, sizeof *cl);
 }
 
@@ -668,12 +695,15 @@ static void cluster_podid(struct check_ctx *c, struct check_cluster *cl)
     fvars_init(&v, NULL);
     v.ns = c->nmi_ns;
     v.name = nmi ? nmi->meta.name : "nmi";
-    if (!c->nmi_present && !c->mic_present &&
-        (source_not_synced(c->s, "daemonsets") || source_not_synced(c->s, "pods"))) {
+    c->podid_known = evidence_sources(c->s, podid_sources, false, c->podid_why,
+                                      sizeof c->podid_why);
+    if (!c->nmi_present && !c->mic_present && !c->podid_known) {
+        /* Not seeing NMI in an incomplete list is no evidence that it is absent. */
         cl->pod_identity.status = CHECK_PODID_UNKNOWN;
-        cl->pod_identity.detail = xstrdup("daemonsets or pods not listed yet");
+        cl->pod_identity.detail = xstrdup(c->podid_why);
         return;
     }
+    c->podid_known = true; /* NMI or MIC seen (their state below), or complete lists without them */
     if (!c->nmi_present && !c->mic_present) {
         cl->pod_identity.status = CHECK_PODID_ABSENT;
         if (cl->pod_identity.identities || cl->pod_identity.bindings)
@@ -712,6 +742,22 @@ static void cluster_podid(struct check_ctx *c, struct check_cluster *cl)
     cl->pod_identity.detail = xasprintf("%s, NMI in %s", mode, c->nmi_ns ? c->nmi_ns : "?");
 }
 
+/* Resource group and name of an ARM id (/subscriptions/S/resourceGroups/G/providers/.../N). */
+static void azure_id_parts(const char *id, char **rg, char **name)
+{
+    static const char key[] = "/resourceGroups/";
+    for (const char *g = id; *g; g++) {
+        if (strncasecmp(g, key, sizeof key - 1) == 0) {
+            g += sizeof key - 1;
+            *rg = xstrndup(g, strcspn(g, "/"));
+            break;
+        }
+    }
+    const char *last = strrchr(id, '/');
+    if (last && last[1])
+        *name = xstrdup(last + 1);
+}
+
 static void ctx_build(struct check_ctx *c, struct check_cluster *cl, const struct store *s,
                       const struct check_options *opt)
 {
@@ -723,6 +769,23 @@ static void ctx_build(struct check_ctx *c, struct check_cluster *cl, const struc
     c->logs_reason = opt && opt->nmi_logs_reason ? xstrdup(opt->nmi_logs_reason) : NULL;
     c->az = store_azure(s);
     c->oidc = store_oidc(s);
+    c->live = evidence_live(s);
+    c->window_start = c->now - c->window;
+    if (opt && opt->scope_namespace)
+        c->scope_ns = xstrdup(opt->scope_namespace);
+    c->scope_sel = opt ? opt->scope_selector : NULL;
+    c->scope_sel_text = opt ? opt->scope_selector_text : NULL;
+    c->scoped = c->scope_ns || (c->scope_sel && c->scope_sel->n > 0);
+    if (c->az && c->az->cluster_arm_id)
+        azure_id_parts(c->az->cluster_arm_id, &c->az_rg, &c->az_cluster);
+    c->bindings_known = evidence_sources(s, binding_sources, false, c->bindings_why,
+                                         sizeof c->bindings_why);
+    c->sa_known = evidence_source(s, "serviceaccounts", false, c->sa_why, sizeof c->sa_why);
+    c->n_covs = evidence_nmi_logs(s, c->now, &c->covs);
+    c->logs_complete = !c->logs_unavailable;
+    for (size_t i = 0; i < c->n_covs; i++)
+        if (!evidence_cov_covers(&c->covs[i], c->window_start, c->now))
+            c->logs_complete = false;
     cluster_oidc(c, cl);
     cluster_webhook(c, cl);
     cluster_podid(c, cl);
@@ -784,6 +847,8 @@ static void wl_mechanism(struct wctx *x)
         x->pi_client_id = x->pim.managed->client_id;
     if (!x->c->nmi_present && (x->pim.binding || x->pim.managed)) {
         /* reported below with the activity */
+    } else if (!x->pim.binding && !x->pim.managed && !x->c->bindings_known) {
+        /* the bindings could not all be read: no verdict on the label */
     } else if (!x->pim.binding && !x->pim.managed) {
         char detail[300] = "";
         if (x->pim.elsewhere)
@@ -794,7 +859,7 @@ static void wl_mechanism(struct wctx *x)
                      x->pim.elsewhere->meta.name ? x->pim.elsewhere->meta.name : "?");
         v.detail = detail;
         finding_add(&x->fl, CHECK_CODE_PI_NO_BINDING, &v, NULL);
-    } else if (x->pim.binding && !x->pim.identity) {
+    } else if (x->pim.binding && !x->pim.identity && x->c->bindings_known) {
         char detail[300];
         snprintf(detail, sizeof detail, " (binding %s/%s)",
                  x->pim.binding->meta.namespace_ ? x->pim.binding->meta.namespace_ : "?",
@@ -867,6 +932,40 @@ static void fed_set(struct check_workload *o, enum check_federation st, char *de
     o->federation.detail = detail;
 }
 
+/* Azure was wanted and has answered (or failed) at least once: an unknown federation is then
+ * something the operator must hear about, not a transient "loading". */
+static bool azure_settled(const struct model_azure *az)
+{
+    return az && !az->skipped && az->fetched > 0;
+}
+
+/* Federation unknown: detail is taken (xmalloc'd). A warning when Azure was wanted. */
+static void fed_unknown(struct wctx *x, struct fvars *v, char *detail)
+{
+    fed_set(x->out, CHECK_FED_UNKNOWN, detail);
+    if (azure_settled(x->c->az)) {
+        v->detail = detail;
+        finding_add(&x->fl, CHECK_CODE_FED_UNKNOWN, v, NULL);
+        v->detail = NULL;
+    }
+}
+
+static char *azure_unavailable_text(const struct model_azure *az)
+{
+    if (!az || az->skipped)
+        return xstrdup("Azure skipped (--no-azure)");
+    if (az->entra.state == MODEL_AZ_ERROR)
+        return xasprintf("Azure sign-in failed: %s", az->entra.error ? az->entra.error : "?");
+    if (az->arm.state == MODEL_AZ_ERROR)
+        return xasprintf("ARM: %s", az->arm.error ? az->arm.error : "?");
+    if (az->identities_state != MODEL_AZ_OK && az->identities_error)
+        return xasprintf("identities not listed: %s", az->identities_error);
+    if (az->error)
+        return xasprintf("Azure not available: %s", az->error);
+    return xstrdup(az->state == MODEL_AZ_LOADING || !az->fetched ? "Azure still loading"
+                                                                 : "Azure not available");
+}
+
 static void wl_federation(struct wctx *x)
 {
     struct check_workload *o = x->out;
@@ -877,11 +976,15 @@ static void wl_federation(struct wctx *x)
         fed_set(o, CHECK_FED_NOT_APPLICABLE, NULL); /* nothing to say: no allocation */
         return;
     }
+    if (!x->sa && !x->c->sa_known) {
+        fed_set(o, CHECK_FED_UNKNOWN,
+                xasprintf("service account %s not seen: %s", w->tmpl.service_account,
+                          x->c->sa_why));
+        return;
+    }
     if (!x->sa) {
         finding_add(&x->fl, CHECK_CODE_WI_SA_NOT_FOUND, &v, NULL);
-        fed_set(o,
-                source_not_synced(x->c->s, "serviceaccounts") ? CHECK_FED_UNKNOWN
-                                                              : CHECK_FED_NO_CLIENT_ID,
+        fed_set(o, CHECK_FED_NO_CLIENT_ID,
                 xasprintf("service account %s not found", w->tmpl.service_account));
         return;
     }
@@ -909,19 +1012,11 @@ static void wl_federation(struct wctx *x)
     o->federation.client_id = xstrdup(cid);
     v.client_id = cid;
     const struct model_azure *az = x->c->az;
-    if (!az || az->state != MODEL_AZ_OK) {
-        fed_set(o, CHECK_FED_UNKNOWN,
-                xasprintf("Azure not available: %s",
-                          az && az->error ? az->error
-                          : az && az->state == MODEL_AZ_LOADING
-                              ? "still loading"
-                              : "not queried (--no-azure or no credentials)"));
-        return;
-    }
-    if (az->identities_state != MODEL_AZ_OK) {
-        fed_set(o, CHECK_FED_UNKNOWN,
-                xasprintf("identities not listed: %s",
-                          az->identities_error ? az->identities_error : "still loading"));
+    /* The identity list is what federation needs; a cluster ARM cannot find only costs the
+     * ARM view of the issuer (the API server's discovery still gives it). */
+    if (!az || az->identities_state != MODEL_AZ_OK ||
+        (az->state != MODEL_AZ_OK && !az->cluster_not_found)) {
+        fed_unknown(x, &v, azure_unavailable_text(az));
         return;
     }
     const struct model_identity *id = model_azure_identity_by_client_id(az, cid);
@@ -952,13 +1047,13 @@ static void wl_federation(struct wctx *x)
         finding_add(&x->fl, CHECK_CODE_FIC_NEAR_LIMIT, &v, NULL);
     }
     if (id->fic_state != MODEL_AZ_OK) {
-        fed_set(o, CHECK_FED_UNKNOWN,
-                xasprintf("federated credentials of %s not listed: %s", v.identity,
-                          id->fic_error ? id->fic_error : "still loading"));
+        fed_unknown(x, &v,
+                    xasprintf("federated credentials of %s not listed: %s", v.identity,
+                              id->fic_error ? id->fic_error : "still loading"));
         return;
     }
     if (str_empty(x->c->issuer)) {
-        fed_set(o, CHECK_FED_UNKNOWN, xstrdup("the cluster's OIDC issuer is unknown"));
+        fed_unknown(x, &v, xstrdup("the cluster's OIDC issuer is unknown"));
         return;
     }
     char *want =
@@ -1320,6 +1415,57 @@ static void wl_projection(struct wctx *x)
 
 /* ---- per workload: pod identity activity ------------------------------------------------- */
 
+/* Whether the NMI logs that could have served this workload's pods were read over the part of
+ * the window those pods lived in (a pod asks the NMI of its own node). Without live pods, every
+ * NMI log must cover the window (where the workload's pods ran is unknown). why says what lacks. */
+static bool activity_evidence(const struct wctx *x, char *why, size_t n)
+{
+    const struct check_ctx *c = x->c;
+    if (c->logs_unavailable) {
+        snprintf(why, n, "NMI logs not readable: %s", c->logs_reason ? c->logs_reason : "?");
+        return false;
+    }
+    if (!c->podid_known) {
+        snprintf(why, n, "pod identity state unknown: %s", c->podid_why);
+        return false;
+    }
+    if (!c->live)
+        return true; /* a snapshot: its NMI requests are all there is */
+    if (c->nmi_present && c->n_covs == 0) {
+        snprintf(why, n, "no NMI pod log has been read yet");
+        return false;
+    }
+    bool any_live = false;
+    for (size_t i = 0; i < x->n_pods; i++) {
+        const struct model_pod *p = x->pods[i];
+        if (!pod_live(p) || !p->node_name)
+            continue;
+        any_live = true;
+        int64_t from = p->meta.created > c->window_start ? p->meta.created : c->window_start;
+        for (size_t k = 0; k < c->n_covs; k++) {
+            const struct nmi_cov *cv = &c->covs[k];
+            if (!str_eq(cv->node, p->node_name) || evidence_cov_covers(cv, from, c->now))
+                continue;
+            char gap[256];
+            evidence_cov_gap(cv, c->window_start, gap, sizeof gap);
+            snprintf(why, n, "NMI log of %s/%s on node %s %s", cv->ns, cv->pod, p->node_name, gap);
+            return false;
+        }
+    }
+    if (any_live)
+        return true;
+    for (size_t k = 0; k < c->n_covs; k++) {
+        const struct nmi_cov *cv = &c->covs[k];
+        if (evidence_cov_covers(cv, c->window_start, c->now))
+            continue;
+        char gap[256];
+        evidence_cov_gap(cv, c->window_start, gap, sizeof gap);
+        snprintf(why, n, "no live pods, and the NMI log of %s/%s %s", cv->ns, cv->pod, gap);
+        return false;
+    }
+    return true;
+}
+
 static void wl_activity(struct wctx *x, const char *key)
 {
     struct check_workload *o = x->out;
@@ -1342,26 +1488,41 @@ static void wl_activity(struct wctx *x, const char *key)
                 o->pods_bound++;
         }
     }
-    if (pi && !c->nmi_present) {
+    if (pi && !c->nmi_present && c->podid_known) {
         o->activity.status = CHECK_ACT_QUIET;
+        o->activity.detail = xstrdup("no NMI runs in the cluster");
         finding_add(&x->fl, CHECK_CODE_PI_NMI_ABSENT, &v, NULL);
         return;
     }
-    if (c->logs_unavailable) {
-        o->activity.status = pi ? CHECK_ACT_UNKNOWN : CHECK_ACT_NOT_APPLICABLE;
-        return;
-    }
+    char why[512];
+    bool complete = activity_evidence(x, why, sizeof why);
     struct activity *a = NULL;
-    HASH_FIND_STR(c->activity, key, a);
+    if (!c->logs_unavailable)
+        HASH_FIND_STR(c->activity, key, a);
     if (!a || a->requests == 0) {
-        o->activity.status = pi ? CHECK_ACT_QUIET : CHECK_ACT_NOT_APPLICABLE;
+        if (!pi) {
+            o->activity.status = CHECK_ACT_NOT_APPLICABLE;
+        } else if (complete) {
+            o->activity.status = CHECK_ACT_QUIET;
+            o->activity.detail = xasprintf("no NMI request in the last %s (NMI logs read for the "
+                                           "whole window)",
+                                           win);
+        } else {
+            o->activity.status = CHECK_ACT_UNKNOWN;
+            o->activity.detail = xstrdup(why);
+        }
         return;
     }
+    /* Requests seen are a fact even when some log is missing: the count is then a floor. */
     o->activity.requests = a->requests;
     o->activity.errors = a->errors;
     o->activity.last_seen = a->last_seen;
     o->activity.last_status = a->last_status;
     o->activity.status = a->errors ? CHECK_ACT_ERRORS : CHECK_ACT_ACTIVE;
+    o->activity.detail = complete ? xasprintf("%lld NMI requests in the last %s",
+                                              (long long)a->requests, win)
+                                  : xasprintf("at least %lld NMI requests in the last %s (%s)",
+                                              (long long)a->requests, win, why);
     if (a->errors) {
         v.count = (long)a->errors;
         v.total = (long)a->requests;
@@ -1369,9 +1530,63 @@ static void wl_activity(struct wctx *x, const char *key)
         finding_add(&x->fl, CHECK_CODE_PI_REQUEST_ERRORS, &v, a->last_error);
         v.detail = NULL;
     }
-    if (o->mechanism == CHECK_MECH_WI) {
+    if (o->mechanism == CHECK_MECH_WI || o->mechanism == CHECK_MECH_BOTH) {
         v.count = (long)a->requests;
+        v.detail = o->mechanism == CHECK_MECH_BOTH
+                       ? ": the app still uses pod identity; do not remove the binding"
+                       : " though it uses workload identity (its pods still call IMDS)";
         finding_add(&x->fl, CHECK_CODE_PI_STILL_REQUESTING, &v, NULL);
+    }
+}
+
+/* May aadpodidbinding go? Only on complete evidence: workload identity verified end to end, and
+ * every NMI log that could have served the workload read for the whole window without a request
+ * from it. */
+static void wl_binding_removable(struct wctx *x)
+{
+    struct check_workload *o = x->out;
+    char win[24];
+    window_text(x->c->window, win);
+    if (!o->pi_selector) {
+        o->binding_removable = -1;
+        return;
+    }
+    o->binding_removable = 0;
+    if (o->mechanism == CHECK_MECH_PI) {
+        o->binding_reason = xstrdup("workload identity is not set up yet (no "
+                                    "azure.workload.identity/use=true on the pod template)");
+        return;
+    }
+    if (o->federation.status != CHECK_FED_OK) {
+        o->binding_reason = xasprintf("federation is %s%s%s",
+                                      check_federation_name(o->federation.status),
+                                      o->federation.detail ? ": " : "",
+                                      o->federation.detail ? o->federation.detail : "");
+        return;
+    }
+    if (o->projection.status != CHECK_PROJ_OK) {
+        o->binding_reason = xasprintf("token projection is %s%s%s",
+                                      check_projection_name(o->projection.status),
+                                      o->projection.detail ? ": " : "",
+                                      o->projection.detail ? o->projection.detail : "");
+        return;
+    }
+    switch (o->activity.status) {
+    case CHECK_ACT_QUIET:
+        o->binding_removable = 1;
+        o->binding_reason = xasprintf("workload identity verified and no NMI request in the "
+                                      "last %s",
+                                      win);
+        return;
+    case CHECK_ACT_ACTIVE:
+    case CHECK_ACT_ERRORS:
+        o->binding_reason = xasprintf("its pods asked NMI for %lld tokens in the last %s",
+                                      (long long)o->activity.requests, win);
+        return;
+    default:
+        o->binding_reason = xasprintf("NMI activity unknown: %s",
+                                      o->activity.detail ? o->activity.detail : "?");
+        return;
     }
 }
 
@@ -1382,11 +1597,17 @@ static void wl_migration(struct wctx *x)
     struct fvars v;
     fvars_init(&v, x->w);
     v.value = o->pi_selector;
+    wl_binding_removable(x);
     if (o->mechanism == CHECK_MECH_PI && x->c->nmi_present && (x->pim.binding || x->pim.managed))
         finding_add(&x->fl, CHECK_CODE_PI_IN_USE, &v, NULL);
-    else if (o->mechanism == CHECK_MECH_BOTH && o->federation.status == CHECK_FED_OK &&
-             o->projection.status == CHECK_PROJ_OK)
+    else if (o->mechanism == CHECK_MECH_BOTH && o->binding_removable == 1) {
+        char win[24];
+        window_text(x->c->window, win);
+        char detail[80];
+        snprintf(detail, sizeof detail, "no NMI request in the last %s", win);
+        v.detail = detail;
         finding_add(&x->fl, CHECK_CODE_PI_LABEL_LEFTOVER, &v, NULL);
+    }
 }
 
 static void workload_clear(struct check_workload *o)
@@ -1405,6 +1626,8 @@ static void workload_clear(struct check_workload *o)
         free(o->projection.pods[i].detail);
     }
     free(o->projection.pods);
+    free(o->activity.detail);
+    free(o->binding_reason);
     for (size_t i = 0; i < o->n_findings; i++)
         finding_free(&o->findings[i]);
     free(o->findings);
@@ -1423,6 +1646,9 @@ static void check_one(struct check_ctx *c, const struct model_workload *w, const
     o->name = xstrdup(w->meta.name);
     o->service_account = xstrdup(w->tmpl.service_account ? w->tmpl.service_account : "default");
     x.sa = store_get_sa(c->s, w->meta.namespace_, o->service_account);
+    /* -l matches the workload's own labels (a bare pod's are its pod labels), as kubectl get. */
+    o->in_scope = (!c->scope_ns || str_eq(c->scope_ns, w->meta.namespace_)) &&
+                  (!c->scope_sel || selector_match(c->scope_sel, &w->meta.labels));
     x.n_pods = store_workload_pods(c->s, w, &x.pods);
     wl_mechanism(&x);
     wl_federation(&x);
@@ -1459,9 +1685,8 @@ static void add_blocker(struct check_cluster *cl, char *text)
     cl->removal.blockers[cl->removal.n_blockers++] = text;
 }
 
-static void cluster_summary(struct check_ctx *c, struct check_result *r)
+static void cluster_reset(struct check_cluster *cl)
 {
-    struct check_cluster *cl = &r->cluster;
     for (size_t i = 0; i < cl->removal.n_blockers; i++)
         free(cl->removal.blockers[i]);
     free(cl->removal.blockers);
@@ -1472,39 +1697,136 @@ static void cluster_summary(struct check_ctx *c, struct check_result *r)
     free(cl->findings);
     cl->findings = NULL;
     cl->n_findings = 0;
+    for (size_t i = 0; i < cl->n_sources; i++)
+        check_source_clear(&cl->sources[i]);
+    free(cl->sources);
+    cl->sources = NULL;
+    cl->n_sources = 0;
+    free(cl->scope);
+    cl->scope = NULL;
     memset(&cl->migration, 0, sizeof cl->migration);
+}
 
-    int labelled = 0, bound_pods = 0;
-    for (size_t i = 0; i < r->n_workloads; i++) {
-        const struct check_workload *o = &r->workloads[i];
-        cl->migration.total++;
-        switch (o->mechanism) {
-        case CHECK_MECH_WI: cl->migration.workload_identity++; break;
-        case CHECK_MECH_PI: cl->migration.pod_identity++; break;
-        case CHECK_MECH_BOTH: cl->migration.both++; break;
-        default: cl->migration.none++; break;
-        }
-        if (o->pi_selector)
-            labelled++;
-        bound_pods += o->pods_bound;
+static void summary_sources(struct check_ctx *c, struct check_cluster *cl)
+{
+    size_t n = store_source_count(c->s);
+    cl->sources = n ? xcalloc(n, sizeof *cl->sources) : NULL;
+    for (size_t i = 0; i < n; i++)
+        check_source_describe(store_source_at(c->s, i), c->now, &cl->sources[cl->n_sources++]);
+    if (c->scoped) {
+        struct idw_buf b = {0};
+        if (c->scope_ns)
+            buf_printf(&b, "namespace %s", c->scope_ns);
+        if (c->scope_sel && c->scope_sel->n)
+            buf_printf(&b, "%sselector %s", b.len ? ", " : "",
+                       c->scope_sel_text ? c->scope_sel_text : "(given)");
+        cl->scope = b.data;
     }
-    int denom = cl->migration.workload_identity + cl->migration.pod_identity + cl->migration.both;
-    cl->migration.percent_migrated =
-        denom ? round(1000.0 * cl->migration.workload_identity / denom) / 10.0 : 0.0;
+    char why[16];
+    cl->namespace_missing = c->scope_ns && evidence_source(c->s, "namespaces", false, why,
+                                                           sizeof why) &&
+                            evidence_live(c->s) && !store_get_namespace(c->s, c->scope_ns);
+}
 
-    findings_copy(cl, &c->cluster_findings);
-    struct finding_list extra = {0};
+/* OIDC issuer and webhook: prerequisites of workload identity, named even before any workload
+ * uses it (then as warnings), with the command and the Terraform attribute that enable them. */
+static void summary_prereqs(struct check_ctx *c, struct check_cluster *cl, int wi_users,
+                            struct finding_list *extra)
+{
     struct fvars v;
     fvars_init(&v, NULL);
-    int wi_users = cl->migration.workload_identity + cl->migration.both;
-    if (wi_users && cl->webhook.status == CHECK_WEBHOOK_MISSING) {
-        v.count = wi_users;
-        finding_add(&extra, CHECK_CODE_WEBHOOK_MISSING, &v, NULL);
+    v.rg = c->az_rg;
+    v.cluster = c->az_cluster;
+    v.count = wi_users;
+    if (cl->webhook.status == CHECK_WEBHOOK_MISSING)
+        finding_add(extra, wi_users ? CHECK_CODE_WEBHOOK_MISSING : CHECK_CODE_WEBHOOK_NOT_INSTALLED,
+                    &v, cl->webhook.detail);
+    if (cl->oidc.status == CHECK_OIDC_DISABLED) {
+        v.detail = cl->oidc.detail ? cl->oidc.detail : "disabled";
+        finding_add(extra, wi_users ? CHECK_CODE_OIDC_DISABLED : CHECK_CODE_OIDC_NOT_ENABLED, &v,
+                    NULL);
     }
-    if (wi_users && cl->oidc.status == CHECK_OIDC_DISABLED)
-        finding_add(&extra, CHECK_CODE_OIDC_DISABLED, &v, NULL);
+}
 
-    /* Removal verdict: nothing labelled, nothing bound, nothing asked NMI for a token. */
+/* Azure was wanted and a step failed: the report must not pass (INTERFACE.md exit codes). */
+static void summary_azure(struct check_ctx *c, struct finding_list *extra)
+{
+    const struct model_azure *az = c->az;
+    if (!azure_settled(az))
+        return;
+    struct fvars v;
+    fvars_init(&v, NULL);
+    if (az->entra.state == MODEL_AZ_ERROR) {
+        v.detail = az->entra.error;
+        finding_add(extra, CHECK_CODE_AZURE_AUTH_FAILED, &v, NULL);
+        return;
+    }
+    if (az->arm.state == MODEL_AZ_ERROR) {
+        v.detail = az->arm.error;
+        finding_add(extra, CHECK_CODE_ARM_UNAVAILABLE, &v, NULL);
+    }
+    if (az->graph.state == MODEL_AZ_ERROR) {
+        v.detail = az->graph.error;
+        finding_add(extra, CHECK_CODE_GRAPH_UNAVAILABLE, &v, NULL);
+    }
+    if (az->cluster_not_found) {
+        v.detail = az->error;
+        finding_add(extra, CHECK_CODE_AKS_CLUSTER_NOT_FOUND, &v, NULL);
+    }
+}
+
+/* Kubernetes lists that failed or were forbidden, and NMI logs with a gap: what they hide. */
+static void summary_evidence(struct check_ctx *c, struct finding_list *extra)
+{
+    struct fvars v;
+    fvars_init(&v, NULL);
+    size_t n = store_source_count(c->s);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_source *src = store_source_at(c->s, i);
+        if (strncmp(src->name, "nmi-log ", 8) == 0 || strncmp(src->name, "azure-", 6) == 0 ||
+            strcmp(src->name, "oidc-issuer") == 0)
+            continue; /* logs below; Azure has its own findings; OIDC its status */
+        bool bad = src->state == STORE_SRC_FORBIDDEN || src->partial ||
+                   (src->state == STORE_SRC_ERROR && !src->synced_at);
+        if (!bad)
+            continue;
+        v.name = src->name;
+        v.detail = src->partial ? src->note : src->error[0] ? src->error : "no detail";
+        finding_add(extra, CHECK_CODE_SOURCE_UNREADABLE, &v, NULL);
+    }
+    char win[24];
+    window_text(c->window, win);
+    for (size_t i = 0; i < c->n_covs; i++) {
+        const struct nmi_cov *cv = &c->covs[i];
+        if (evidence_cov_covers(cv, c->window_start, c->now))
+            continue;
+        const struct store_source *src = NULL;
+        char name[160];
+        snprintf(name, sizeof name, "nmi-log %s/%s", cv->ns, cv->pod);
+        src = store_source_find(c->s, name);
+        if (src && (src->state == STORE_SRC_LISTING || src->state == STORE_SRC_IDLE))
+            continue; /* being read for the first time: the source says "loading" */
+        char gap[256];
+        evidence_cov_gap(cv, c->window_start, gap, sizeof gap);
+        fvars_init(&v, NULL);
+        v.ns = cv->ns;
+        v.pod = cv->pod;
+        v.value = cv->node ? cv->node : "?";
+        v.detail = gap;
+        v.window = win;
+        finding_add(extra, CHECK_CODE_NMI_LOG_INCOMPLETE, &v, NULL);
+    }
+}
+
+/* The lists "nothing uses pod identity" rests on: every workload kind, the pods and their
+ * owners, and the bindings. Stale data does not count here. */
+static const char *const removal_sources[] = {
+    "pods", "pods-pod-identity", "deployments", "statefulsets", "daemonsets", "cronjobs",
+    "replicasets", "jobs", "azureidentitybindings", NULL};
+
+static void summary_removal(struct check_ctx *c, struct check_cluster *cl, int labelled,
+                           int bound_pods)
+{
     char win[24];
     window_text(c->window, win);
     if (labelled)
@@ -1520,10 +1842,71 @@ static void cluster_summary(struct check_ctx *c, struct check_result *r)
         add_blocker(cl,
                     xasprintf("NMI served %lld token request%s in the last %s",
                               (long long)c->nmi_blocking, c->nmi_blocking == 1 ? "" : "s", win));
+    if (c->scoped)
+        add_blocker(cl, xasprintf("the view is scoped (%s): the verdict needs every namespace; "
+                                  "run without -n/-l",
+                                  cl->scope ? cl->scope : "?"));
+    if (!c->podid_known)
+        add_blocker(cl, xasprintf("pod identity state unknown: %s", c->podid_why));
+    char why[320];
+    for (size_t i = 0; removal_sources[i]; i++)
+        if (!evidence_source(c->s, removal_sources[i], true, why, sizeof why))
+            add_blocker(cl, xasprintf("incomplete evidence: %s", why));
+    size_t gaps = 0;
+    for (size_t i = 0; i < c->n_covs; i++) {
+        const struct nmi_cov *cv = &c->covs[i];
+        if (evidence_cov_covers(cv, c->window_start, c->now))
+            continue;
+        if (++gaps > 3)
+            continue;
+        char gap[256];
+        evidence_cov_gap(cv, c->window_start, gap, sizeof gap);
+        add_blocker(cl, xasprintf("NMI log of %s/%s %s", cv->ns, cv->pod, gap));
+    }
+    if (gaps > 3)
+        add_blocker(cl, xasprintf("%zu more NMI logs are incomplete for the last %s", gaps - 3,
+                                  win));
     cl->removal.safe = cl->removal.n_blockers == 0;
+}
+
+static void cluster_summary(struct check_ctx *c, struct check_result *r)
+{
+    struct check_cluster *cl = &r->cluster;
+    cluster_reset(cl);
+    int labelled = 0, bound_pods = 0, wi_users = 0;
+    for (size_t i = 0; i < r->n_workloads; i++) {
+        const struct check_workload *o = &r->workloads[i];
+        /* Removal and prerequisites are cluster-wide; the migration counts follow the scope. */
+        if (o->pi_selector)
+            labelled++;
+        bound_pods += o->pods_bound;
+        wi_users += o->mechanism == CHECK_MECH_WI || o->mechanism == CHECK_MECH_BOTH;
+        if (!o->in_scope)
+            continue;
+        cl->migration.total++;
+        switch (o->mechanism) {
+        case CHECK_MECH_WI: cl->migration.workload_identity++; break;
+        case CHECK_MECH_PI: cl->migration.pod_identity++; break;
+        case CHECK_MECH_BOTH: cl->migration.both++; break;
+        default: cl->migration.none++; break;
+        }
+    }
+    int denom = cl->migration.workload_identity + cl->migration.pod_identity + cl->migration.both;
+    cl->migration.percent_migrated =
+        denom ? round(1000.0 * cl->migration.workload_identity / denom) / 10.0 : 0.0;
+    summary_sources(c, cl);
+
+    findings_copy(cl, &c->cluster_findings);
+    struct finding_list extra = {0};
+    summary_prereqs(c, cl, wi_users, &extra);
+    summary_azure(c, &extra);
+    summary_evidence(c, &extra);
+    summary_removal(c, cl, labelled, bound_pods);
     cl->nmi_requests = c->nmi_requests;
     cl->nmi_unattributed = c->nmi_unattributed;
     if (cl->removal.safe && (c->nmi_present || c->mic_present)) {
+        struct fvars v;
+        fvars_init(&v, NULL);
         v.detail = c->managed_mode ? "az aks update -g <resource-group> -n <cluster> "
                                      "--disable-pod-identity"
                                    : "helm uninstall aad-pod-identity   # or delete the nmi "
@@ -1717,6 +2100,7 @@ size_t check_error_count(const struct check_result *r)
         return 0;
     size_t n = (size_t)r->cluster.n_errors;
     for (size_t i = 0; i < r->n_workloads; i++)
-        n += (size_t)r->workloads[i].n_errors;
+        if (r->workloads[i].in_scope)
+            n += (size_t)r->workloads[i].n_errors;
     return n;
 }

@@ -22,6 +22,7 @@ NAME_FN(check_activity_name, enum check_activity, CHECK_ACTIVITIES, CHECK_ACT__C
 NAME_FN(check_oidc_name, enum check_oidc, CHECK_OIDCS, CHECK_OIDC__COUNT)
 NAME_FN(check_webhook_name, enum check_webhook, CHECK_WEBHOOKS, CHECK_WEBHOOK__COUNT)
 NAME_FN(check_podid_name, enum check_podid, CHECK_PODIDS, CHECK_PODID__COUNT)
+NAME_FN(check_source_state_name, enum check_source_state, CHECK_SOURCE_STATES, CHECK_SRC__COUNT)
 #undef X
 
 struct code_def {
@@ -103,7 +104,7 @@ static const struct {
 } fvar_table[] = {
     FVAR(kind),      FVAR(res),       FVAR(ns),      FVAR(name),  FVAR(sa),     FVAR(value),
     FVAR(client_id), FVAR(identity),  FVAR(id_name), FVAR(rg),    FVAR(issuer), FVAR(fic),
-    FVAR(pod),       FVAR(container), FVAR(detail),  FVAR(patch), FVAR(window),
+    FVAR(pod),       FVAR(container), FVAR(detail),  FVAR(patch), FVAR(window), FVAR(cluster),
 };
 #undef FVAR
 
