@@ -29,6 +29,11 @@ void session_close(struct session *s);
 bool session_tick(struct session *s);
 /* `r`: refresh Azure and the OIDC check now (watches are live anyway). */
 void session_refresh(struct session *s);
+/* Stops waiting for Azure (a report near its deadline): what was not read becomes an ARM
+ * failure with `why`, so federation is unknown and explained, and the report does not pass. */
+void session_give_up_azure(struct session *s, const char *why);
+/* Azure is wanted and has not finished its first (or current) refresh. */
+bool session_azure_pending(const struct session *s);
 /* One-shot mode: everything has been read (Kubernetes lists, NMI logs, Azure, OIDC). */
 bool session_done(const struct session *s);
 /* The first error that made the cluster unreachable, or NULL. */

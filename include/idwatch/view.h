@@ -47,6 +47,7 @@ struct view_config {
     const char *context;    /* kubeconfig context name */
     const char *server;     /* API server URL */
     const char *namespace_; /* initial namespace (-n), NULL = all */
+    const char *selector;   /* -l: only workloads whose own labels match (already validated) */
     bool read_only;
     bool ascii;         /* --ascii */
     bool no_color;      /* --no-color (NO_COLOR is read by the view itself) */

@@ -119,4 +119,30 @@ t_tmux_keys Enter
 t_expect "the detail at 132x40" "Findings (" 10
 t_golden detail-132x40
 
+# ---- with Azure on (the simulator's ARM, Graph, Entra ID): real federation verdicts ----
+T_IDW_AZURE=1
+t_idw_start 80 24
+if t_tmux_wait_for "synced" 60; then
+    t_expect "the header shows Azure read" "azure ✓" 30
+    t_expect "federation verdicts, not unknown" "✗ issuer" 30
+    main_ready
+    t_golden main-azure-80x24
+    t_tmux_keys / p a y m e n t s - f x Enter
+    t_screen_settle 10 >/dev/null || true
+    t_tmux_keys Enter
+    t_expect "the detail of a forbidden identity says why" "could not be verified" 10
+    t_golden detail-azure-80x24
+else
+    t_fail "the dashboard with Azure never finished its first sync"
+fi
+t_idw_start 132 40
+if t_tmux_wait_for "synced" 60; then
+    t_expect "the header shows Azure read (132x40)" "azure ✓" 30
+    main_ready
+    t_golden main-azure-132x40
+else
+    t_fail "the dashboard with Azure never finished its first sync (132x40)"
+fi
+T_IDW_AZURE=0
+
 t_done

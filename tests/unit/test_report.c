@@ -147,7 +147,10 @@ static void test_json(void **state)
 
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "cluster");
     KEYS(cl, "context", "server", "arm_id", "oidc_issuer", "oidc", "workload_identity_webhook",
-         "pod_identity", "migration", "pod_identity_removal", "findings");
+         "pod_identity", "migration", "pod_identity_removal", "findings", "scope", "sources");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cl, "scope")));
+    /* a snapshot store has no data sources: an empty list, not a missing key */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl, "sources")), 0);
     assert_string_equal(s_of(cl, "context"), "aks-prod");
     assert_string_equal(s_of(cl, "server"), "https://prod-abc123.hcp.westeurope.azmk8s.io:443");
     assert_non_null(strstr(s_of(cl, "arm_id"), "managedClusters/prod"));
@@ -221,7 +224,9 @@ static void test_json(void **state)
     assert_int_equal((int)n_of(o, "pods_ok"), 1);
     assert_int_equal((int)n_of(o, "pods_total"), 1);
     o = cJSON_GetObjectItemCaseSensitive(w, "pod_identity_activity");
-    KEYS(o, "status", "requests", "errors", "last_seen", "window_seconds");
+    KEYS(o, "status", "requests", "errors", "last_seen", "window_seconds", "detail",
+         "binding_removable", "binding_removable_reason");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "binding_removable")));
     assert_string_equal(s_of(o, "status"), "not-applicable");
     assert_null(s_of(o, "last_seen"));
     assert_int_equal((int)n_of(o, "window_seconds"), 3600);
@@ -239,6 +244,8 @@ static void test_json(void **state)
     assert_int_equal((int)n_of(o, "requests"), 1);
     assert_int_equal((int)n_of(o, "errors"), 1);
     assert_string_equal(s_of(o, "last_seen"), "2026-11-29T09:58:00Z");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "binding_removable")));
+    assert_non_null(strstr(s_of(o, "binding_removable_reason"), "not set up"));
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(w, "findings");
     assert_true(cJSON_GetArraySize(fs) >= 1);
     const cJSON *f = cJSON_GetArrayItem(fs, 0);
@@ -285,8 +292,18 @@ static void test_unknowns_are_null(void **state)
     o = cJSON_GetObjectItemCaseSensitive(cl, "migration");
     assert_int_equal((int)n_of(o, "total"), 0);
     assert_true(n_of(o, "percent_migrated") == 0.0);
+    /* nothing was seen, but nothing could be read either: never "safe" (it once was) */
     o = cJSON_GetObjectItemCaseSensitive(cl, "pod_identity_removal");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "safe")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "safe")));
+    const cJSON *bl = cJSON_GetObjectItemCaseSensitive(o, "blockers");
+    assert_non_null(strstr(cJSON_GetArrayItem(bl, 0)->valuestring,
+                           "pod identity state unknown: daemonsets not listed yet"));
+    const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(cl, "sources");
+    assert_int_equal(cJSON_GetArraySize(srcs), 2);
+    assert_string_equal(s_of(cJSON_GetArrayItem(srcs, 0), "state"), "forbidden");
+    assert_string_equal(s_of(cJSON_GetArrayItem(srcs, 1), "state"), "loading");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(srcs, 1),
+                                                              "age_seconds")));
     cJSON_Delete(root);
     buf_free(&b);
     check_free(r);
@@ -320,13 +337,13 @@ static void test_text_markdown_csv(void **state)
     assert_true(str_has_prefix(b.data, "kind,namespace,name,service_account,mechanism,federation,"
                                        "client_id,projection,pods_ok,pods_total,"
                                        "pod_identity_activity,requests,errors,last_seen,severity,"
-                                       "findings\r\n"));
+                                       "findings,binding_removable\r\n"));
     assert_non_null(strstr(b.data, "\r\nStatefulSet,default,\"pla\"\"in,x?\",default,none,"));
     assert_non_null(strstr(b.data, "\r\nDeployment,payments,api,api,workload-identity,ok," T_CID
-                                   ",ok,1,1,not-applicable,0,0,,,\r\n"));
+                                   ",ok,1,1,not-applicable,0,0,,,,\r\n"));
     assert_non_null(strstr(b.data, "Deployment,orders,worker,worker,pod-identity,not-applicable,,"
                                    "not-applicable,0,0,errors,1,1,2026-11-29T09:58:00Z,warning,"
-                                   "PI_REQUEST_ERRORS;PI_IN_USE\r\n"));
+                                   "PI_REQUEST_ERRORS;PI_IN_USE,false\r\n"));
     /* every record ends in CRLF, and there is one per workload plus the header */
     size_t lines = 0;
     for (const char *p = b.data; (p = strstr(p, "\r\n")) != NULL; p += 2)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "idwatch/actions.h"
@@ -16,8 +17,38 @@
 int app_run_report(const struct app_options *opt);
 int app_run_interactive(const struct app_options *opt);
 
-/* How long a report may take before idwatch gives up (lists, logs, Azure, OIDC). */
+/* How long a report may take before idwatch gives up (lists, logs, Azure, OIDC). Azure stops
+ * being waited for earlier, so what Kubernetes said is still printed (federation unknown). */
 #define REPORT_DEADLINE_MS (180 * 1000)
+#define REPORT_AZURE_GRACE_MS (45 * 1000)
+
+/* IDWATCH_NET_LOG=FILE: one line per request start and end (method, URL without query, status,
+ * bytes, time; never a credential), for troubleshooting. */
+static void net_log_line(void *ctx, const char *line)
+{
+    FILE *f = ctx;
+    char t[32];
+    time_format_rfc3339(time_now(), t);
+    fprintf(f, "%s %s\n", t, line);
+    fflush(f);
+}
+
+static FILE *net_log_open(struct net *n)
+{
+    const char *path = getenv("IDWATCH_NET_LOG");
+    if (str_empty(path))
+        return NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        fprintf(stderr, "idwatch: IDWATCH_NET_LOG %s: cannot open\n", path);
+        return NULL;
+    }
+    net_set_log(n, net_log_line, f);
+    return f;
+}
 
 static int load_kubeconfig(const struct app_options *opt, struct kubeconfig **kc,
                            struct idw_err *err)
@@ -47,19 +78,29 @@ int app_run_report(const struct app_options *opt)
     }
     struct net_config ncfg = {.read_only = true, .authority_host = opt->authority_host};
     struct net *net = net_new(&ncfg);
+    FILE *netlog = net_log_open(net);
     struct session *s = NULL;
     if (session_open(opt, kc, NULL, net, true, &s, &err) != 0) {
         fprintf(stderr, "idwatch: %s\n", err.msg);
         net_free(net);
+        if (netlog)
+            fclose(netlog);
         kubeconfig_free(kc);
         return 2;
     }
     session_start(s);
-    int64_t deadline = time_now_ms() + REPORT_DEADLINE_MS;
+    int64_t start = time_now_ms();
+    int64_t deadline = start + REPORT_DEADLINE_MS;
     int rc = 0;
     for (;;) {
         net_poll(net, 200);
         session_tick(s);
+        if (session_azure_pending(s) && time_now_ms() > deadline - REPORT_AZURE_GRACE_MS) {
+            char why[128];
+            snprintf(why, sizeof why, "Azure gave no complete answer within %lld s",
+                     (long long)((time_now_ms() - start) / 1000));
+            session_give_up_azure(s, why);
+        }
         if (session_fatal(s)) {
             fprintf(stderr, "idwatch: cannot reach the cluster: %s\n", session_fatal(s));
             rc = 2;
@@ -76,6 +117,20 @@ int app_run_report(const struct app_options *opt)
     }
     if (rc == 0) {
         session_tick(s); /* the last changes */
+        const struct check_result *cr = session_checks(s);
+        if (cr->cluster.namespace_missing) {
+            fprintf(stderr, "idwatch: namespace \"%s\" not found\n", opt->namespace_);
+            rc = 2;
+        }
+    }
+    if (rc == 0) {
+        /* What made the audit incomplete goes to stderr too: a CI log shows it. */
+        const struct check_result *cr = session_checks(s);
+        for (size_t i = 0; i < cr->cluster.n_findings; i++) {
+            const struct check_finding *f = &cr->cluster.findings[i];
+            if (f->code == CHECK_CODE_AZURE_AUTH_FAILED || f->code == CHECK_CODE_ARM_UNAVAILABLE)
+                fprintf(stderr, "idwatch: %s: %s\n", check_code_name(f->code), f->message);
+        }
         struct idw_buf out = {0};
         const struct kubeconfig_resolved *cfg = session_config(s);
         struct report_meta meta = {.context = cfg->context, .server = cfg->server};
@@ -88,6 +143,8 @@ int app_run_report(const struct app_options *opt)
     }
     session_close(s);
     net_free(net);
+    if (netlog)
+        fclose(netlog);
     kubeconfig_free(kc);
     return rc;
 }
@@ -265,9 +322,12 @@ int app_run_interactive(const struct app_options *opt)
 
     struct net_config ncfg = {.read_only = opt->read_only, .authority_host = opt->authority_host};
     a.net = net_new(&ncfg);
+    FILE *netlog = net_log_open(a.net);
     if (session_open(opt, a.kc, NULL, a.net, false, &a.session, &err) != 0) {
         fprintf(stderr, "idwatch: %s\n", err.msg);
         net_free(a.net);
+        if (netlog)
+            fclose(netlog);
         kubeconfig_free(a.kc);
         free(a.context_names);
         return 2;
@@ -279,6 +339,7 @@ int app_run_interactive(const struct app_options *opt)
         .context = cfg->context,
         .server = cfg->server,
         .namespace_ = opt->namespace_,
+        .selector = opt->selector,
         .read_only = opt->read_only,
         .ascii = opt->ascii,
         .no_color = opt->no_color,
@@ -295,6 +356,8 @@ int app_run_interactive(const struct app_options *opt)
         fprintf(stderr, "idwatch: %s\n", err.msg);
         session_close(a.session);
         net_free(a.net);
+        if (netlog)
+            fclose(netlog);
         kubeconfig_free(a.kc);
         free(a.context_names);
         return 2;
@@ -329,6 +392,8 @@ int app_run_interactive(const struct app_options *opt)
     actions_free(act);
     free(a.dlg_lines);
     net_free(a.net);
+    if (netlog)
+        fclose(netlog);
     kubeconfig_free(a.kc);
     free(a.context_names);
     return 0;

@@ -2,8 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "idwatch/azure.h"
 #include "idwatch/oidc.h"
+#include "idwatch/selector.h"
 #include "idwatch/session.h"
 
 /* A GET against the API server for the OIDC check, through the kube client's transport. */
@@ -23,6 +26,8 @@ struct session {
     struct kube_client *kube;
     struct check_result *checks;
     struct check_options check_opt;
+    struct selector scope_sel;
+    bool have_scope_sel;
     uint64_t checked_store_version;
     uint64_t shown_version;
 
@@ -37,6 +42,7 @@ struct session {
     struct kube_get *kube_gets;
     struct oidc_https *https;
     struct oidc_check *oidc;
+    int64_t next_recheck_ms; /* verdicts age with the clock (log window, coverage) */
     bool oidc_running;
     bool oidc_done_once;
     int64_t oidc_next_ms;
@@ -105,9 +111,70 @@ static int kube_get(void *ctx, const char *url, oidc_get_done done, void *arg, v
     return 0;
 }
 
+/* Azure and the OIDC issuer as data sources, next to the Kubernetes lists and NMI logs. */
+static void source_put(struct session *s, const char *name, enum store_source_state st,
+                       const char *error, const char *note)
+{
+    struct store_source *src = store_source(s->store, name);
+    int64_t now = time_now();
+    if (st == STORE_SRC_SYNCED) {
+        src->last_success = now;
+        src->synced_at = now;
+    }
+    if (error && strcmp(src->error, error) != 0)
+        src->error_since = now;
+    snprintf(src->error, sizeof src->error, "%s", error ? error : "");
+    snprintf(src->note, sizeof src->note, "%s", note ? note : "");
+    src->state = st;
+    store_source_changed(s->store);
+}
+
+static enum store_source_state step_source_state(const struct model_azure_step *st)
+{
+    switch (st->state) {
+    case MODEL_AZ_OK: return STORE_SRC_SYNCED;
+    case MODEL_AZ_ERROR: return st->status == 403 ? STORE_SRC_FORBIDDEN : STORE_SRC_ERROR;
+    case MODEL_AZ_LOADING: return STORE_SRC_LISTING;
+    case MODEL_AZ_UNKNOWN: break;
+    }
+    return STORE_SRC_IDLE;
+}
+
+static void azure_sources(struct session *s, const struct model_azure *m)
+{
+    if (m->skipped) {
+        source_put(s, "azure-entra", STORE_SRC_SKIPPED, NULL, "--no-azure");
+        source_put(s, "azure-arm", STORE_SRC_SKIPPED, NULL, "--no-azure");
+        return;
+    }
+    char note[192];
+    snprintf(note, sizeof note, "credential %s", m->credential ? m->credential : "?");
+    source_put(s, "azure-entra", step_source_state(&m->entra), m->entra.error,
+               m->entra.state == MODEL_AZ_OK ? note : NULL);
+    if (m->entra.state == MODEL_AZ_ERROR) {
+        source_put(s, "azure-arm", STORE_SRC_SKIPPED, NULL, "no Azure token");
+        return;
+    }
+    snprintf(note, sizeof note, "%zu identities%s%s", m->n_identities,
+             m->cluster_name ? ", cluster " : "", m->cluster_name ? m->cluster_name : "");
+    source_put(s, "azure-arm", step_source_state(&m->arm), m->arm.error,
+               m->cluster_not_found ? m->error : note);
+    if (m->graph.state != MODEL_AZ_UNKNOWN || store_source_find(s->store, "azure-graph"))
+        source_put(s, "azure-graph", step_source_state(&m->graph), m->graph.error, NULL);
+}
+
 static void on_oidc(void *arg, struct model_oidc *result)
 {
     struct session *s = arg;
+    static const enum store_source_state states[] = {
+        [MODEL_OIDC_UNKNOWN] = STORE_SRC_ERROR,     [MODEL_OIDC_OK] = STORE_SRC_SYNCED,
+        [MODEL_OIDC_DISABLED] = STORE_SRC_SYNCED,   [MODEL_OIDC_UNREACHABLE] = STORE_SRC_ERROR,
+        [MODEL_OIDC_KEYS_MISMATCH] = STORE_SRC_SYNCED};
+    enum store_source_state st =
+        (unsigned)result->status <= MODEL_OIDC_KEYS_MISMATCH ? states[result->status]
+                                                             : STORE_SRC_ERROR;
+    source_put(s, "oidc-issuer", st, st == STORE_SRC_ERROR ? result->detail : NULL,
+               st == STORE_SRC_SYNCED ? result->cluster_issuer : NULL);
     store_set_oidc(s->store, result);
     s->oidc_running = false;
     s->oidc_done_once = true;
@@ -144,6 +211,7 @@ static void start_oidc(struct session *s)
 static void on_azure(void *arg, struct model_azure *m)
 {
     struct session *s = arg;
+    azure_sources(s, m);
     store_set_azure(s->store, m);
     s->azure_running = false;
     s->azure_done_once = true;
@@ -169,7 +237,8 @@ static void start_azure(struct session *s)
 static void set_azure_off(struct session *s, const char *why)
 {
     struct model_azure a = {.state = MODEL_AZ_UNKNOWN, .error = xstrdup(why),
-                            .identities_state = MODEL_AZ_UNKNOWN};
+                            .identities_state = MODEL_AZ_UNKNOWN, .skipped = true};
+    azure_sources(s, &a);
     store_set_azure(s->store, &a);
     s->azure_done_once = true;
 }
@@ -188,6 +257,17 @@ int session_open(const struct app_options *opt, const struct kubeconfig *kc, con
     s->store = store_new();
     s->checks = check_new();
     s->check_opt.window_seconds = opt->log_window;
+    s->check_opt.scope_namespace = opt->namespace_;
+    if (!str_empty(opt->selector)) {
+        struct idw_err serr;
+        if (selector_parse(opt->selector, &s->scope_sel, &serr) != 0) {
+            idw_err_set(err, "-l/--selector: %s", serr.msg);
+            goto fail;
+        }
+        s->have_scope_sel = true;
+        s->check_opt.scope_selector = &s->scope_sel;
+        s->check_opt.scope_selector_text = opt->selector;
+    }
 
     struct kube_client_config kcfg = {
         .cfg = &s->cfg,
@@ -256,17 +336,9 @@ void session_close(struct session *s)
     check_free(s->checks);
     store_free(s->store);
     kubeconfig_resolved_free(&s->cfg);
+    if (s->have_scope_sel)
+        selector_free(&s->scope_sel);
     free(s);
-}
-
-/* NMI activity is unknown when the log source could not be read. */
-static void update_log_access(struct session *s)
-{
-    struct store_source *src = store_source(s->store, "nmi-logs");
-    bool bad = src->state == STORE_SRC_FORBIDDEN ||
-               (src->state == STORE_SRC_ERROR && src->last_success == 0);
-    s->check_opt.nmi_logs_unavailable = bad;
-    s->check_opt.nmi_logs_reason = bad ? src->error : NULL;
 }
 
 bool session_tick(struct session *s)
@@ -281,10 +353,18 @@ bool session_tick(struct session *s)
             (!s->oidc_done_once || (!s->one_shot && now >= s->oidc_next_ms)))
             start_oidc(s);
     }
+    if (now >= s->next_recheck_ms) {
+        /* Requests leave the window and logs cover more of it as time passes, with or without
+         * news from the cluster: re-check, and drop requests older than the window. */
+        s->next_recheck_ms = now + 30000;
+        if (s->checked_store_version) {
+            store_prune_nmi(s->store, now / 1000 - s->opt->log_window - 60);
+            store_source_changed(s->store);
+        }
+    }
     uint64_t v = store_version(s->store);
     if (v == s->checked_store_version)
         return false;
-    update_log_access(s);
     const struct model_workload *const *dirty = NULL;
     bool all = false;
     size_t n = store_take_dirty(s->store, &dirty, &all);
@@ -293,6 +373,38 @@ bool session_tick(struct session *s)
     check_update(s->checks, s->store, dirty, n, all, &s->check_opt);
     s->checked_store_version = store_version(s->store);
     return true;
+}
+
+void session_give_up_azure(struct session *s, const char *why)
+{
+    if (!s->azure_on || !s->azure_running)
+        return;
+    struct azure_stats st;
+    azure_get_stats(s->az, &st);
+    azure_free(s->az); /* cancels what is outstanding: no callback will come */
+    s->az = NULL;
+    s->azure_on = false;
+    s->azure_running = false;
+    char line[IDW_ERR_MAX];
+    snprintf(line, sizeof line, "%s (%llu ARM requests, %llu answered 429)", why,
+             (unsigned long long)st.arm_requests, (unsigned long long)st.throttled);
+    struct model_azure a = {.state = MODEL_AZ_ERROR,
+                            .error = xstrdup(line),
+                            .identities_state = MODEL_AZ_ERROR,
+                            .identities_error = xstrdup(line),
+                            .fetched = time_now(),
+                            .entra = {.state = MODEL_AZ_OK},
+                            .arm = {.state = MODEL_AZ_ERROR, .error = xstrdup(line),
+                                    .status = st.throttled ? 429 : 0}};
+    azure_sources(s, &a);
+    store_set_azure(s->store, &a);
+    s->azure_done_once = true;
+    start_oidc(s);
+}
+
+bool session_azure_pending(const struct session *s)
+{
+    return s->azure_on && (s->azure_running || !s->azure_done_once);
 }
 
 void session_refresh(struct session *s)

@@ -60,13 +60,31 @@ static int cmp_workload(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
-static const struct check_workload **sorted(const struct check_result *r)
+/* The workloads in scope (-n, -l), sorted; *n gets their number. */
+static const struct check_workload **sorted(const struct check_result *r, size_t *n)
 {
     const struct check_workload **v = xcalloc(r->n_workloads + 1, sizeof *v);
+    size_t k = 0;
     for (size_t i = 0; i < r->n_workloads; i++)
-        v[i] = &r->workloads[i];
-    qsort(v, r->n_workloads, sizeof *v, cmp_workload);
+        if (r->workloads[i].in_scope)
+            v[k++] = &r->workloads[i];
+    qsort(v, k, sizeof *v, cmp_workload);
+    *n = k;
     return v;
+}
+
+/* "3 ok, 1 stale, 1 forbidden" over the sources. */
+static void sources_summary(const struct check_cluster *cl, struct idw_buf *b)
+{
+    size_t count[CHECK_SRC__COUNT] = {0};
+    for (size_t i = 0; i < cl->n_sources; i++)
+        count[cl->sources[i].state]++;
+    for (int st = 0; st < CHECK_SRC__COUNT; st++)
+        if (count[st])
+            buf_printf(b, "%s%zu %s", b->len ? ", " : "", count[st],
+                       check_source_state_name((enum check_source_state)st));
+    if (!b->len)
+        buf_puts(b, "none");
 }
 
 static void when_text(const struct report_meta *m, char out[32])
@@ -157,6 +175,18 @@ static cJSON *j_cluster(const struct check_result *r, const struct report_meta *
     }
     /* Extension: cluster-wide findings (they count for the exit code too). */
     cJSON_AddItemToObject(c, "findings", j_findings(cl->findings, cl->n_findings));
+    /* Additive in v1: the scope of the workloads listed, and every data source's state. */
+    j_str(c, "scope", cl->scope);
+    cJSON *srcs = cJSON_AddArrayToObject(c, "sources");
+    for (size_t i = 0; i < cl->n_sources; i++) {
+        const struct check_source *sr = &cl->sources[i];
+        cJSON *e = cJSON_CreateObject();
+        j_str(e, "name", sr->name);
+        j_str(e, "state", check_source_state_name(sr->state));
+        j_str(e, "detail", sr->detail);
+        j_int(e, "age_seconds", (double)sr->age_seconds, sr->age_seconds >= 0);
+        cJSON_AddItemToArray(srcs, e);
+    }
     return c;
 }
 
@@ -195,6 +225,12 @@ static cJSON *j_workload(const struct check_workload *w)
         cJSON_AddNullToObject(a, "last_seen");
     }
     j_int(a, "window_seconds", (double)w->activity.window_seconds, true);
+    j_str(a, "detail", w->activity.detail);
+    if (w->binding_removable < 0)
+        cJSON_AddNullToObject(a, "binding_removable");
+    else
+        cJSON_AddBoolToObject(a, "binding_removable", w->binding_removable == 1);
+    j_str(a, "binding_removable_reason", w->binding_reason);
 
     cJSON_AddItemToObject(o, "findings", j_findings(w->findings, w->n_findings));
     return o;
@@ -210,8 +246,9 @@ static void render_json(struct idw_buf *out, const struct check_result *r,
     cJSON_AddStringToObject(root, "generated_at", t);
     cJSON_AddItemToObject(root, "cluster", j_cluster(r, m));
     cJSON *ws = cJSON_AddArrayToObject(root, "workloads");
-    const struct check_workload **v = sorted(r);
-    for (size_t i = 0; i < r->n_workloads; i++)
+    size_t nv;
+    const struct check_workload **v = sorted(r, &nv);
+    for (size_t i = 0; i < nv; i++)
         cJSON_AddItemToArray(ws, j_workload(v[i]));
     free(v);
     char *s = cJSON_Print(root);
@@ -319,14 +356,34 @@ static void render_text(struct idw_buf *out, const struct check_result *r,
         buf_printf(out, "                      - %s\n", b ? b : "");
         free(b);
     }
+    if (cl->scope) {
+        char *sc = clean(cl->scope);
+        buf_printf(out, "Scope                 %s (cluster facts are read cluster-wide)\n", sc);
+        free(sc);
+    }
+    struct idw_buf sum = {0};
+    sources_summary(cl, &sum);
+    buf_printf(out, "Sources               %s\n", sum.data);
+    buf_free(&sum);
+    for (size_t i = 0; i < cl->n_sources; i++) {
+        const struct check_source *sr = &cl->sources[i];
+        if (sr->state == CHECK_SRC_OK)
+            continue;
+        char *nm = clean(sr->name), *d = clean(sr->detail ? sr->detail : "");
+        buf_printf(out, "                      - %s: %s%s%s\n", nm,
+                   check_source_state_name(sr->state), d[0] ? ": " : "", d);
+        free(nm);
+        free(d);
+    }
     buf_puts(out, "\n");
 
-    const struct check_workload **v = sorted(r);
+    size_t nv;
+    const struct check_workload **v = sorted(r, &nv);
     size_t width[N_COLS];
     for (int c = 0; c < N_COLS; c++)
         width[c] = strlen(col_names[c]);
-    char *(*cells)[N_COLS] = xcalloc(r->n_workloads + 1, sizeof *cells);
-    for (size_t i = 0; i < r->n_workloads; i++) {
+    char *(*cells)[N_COLS] = xcalloc(nv + 1, sizeof *cells);
+    for (size_t i = 0; i < nv; i++) {
         row_cells(v[i], cells[i]);
         for (int c = 0; c < N_COLS; c++)
             if (strlen(cells[i][c]) > width[c])
@@ -334,7 +391,7 @@ static void render_text(struct idw_buf *out, const struct check_result *r,
     }
     for (int c = 0; c < N_COLS; c++)
         text_cell(out, col_names[c], c, width[c]);
-    for (size_t i = 0; i < r->n_workloads; i++) {
+    for (size_t i = 0; i < nv; i++) {
         for (int c = 0; c < N_COLS; c++) {
             text_cell(out, cells[i][c], c, width[c]);
             free(cells[i][c]);
@@ -343,13 +400,13 @@ static void render_text(struct idw_buf *out, const struct check_result *r,
     free(cells);
 
     size_t nf = cl->n_findings;
-    for (size_t i = 0; i < r->n_workloads; i++)
+    for (size_t i = 0; i < nv; i++)
         nf += v[i]->n_findings;
     if (nf) {
         buf_printf(out, "\nFindings (%zu errors)\n", check_error_count(r));
         for (size_t i = 0; i < cl->n_findings; i++)
             text_finding(out, &cl->findings[i]);
-        for (size_t i = 0; i < r->n_workloads; i++)
+        for (size_t i = 0; i < nv; i++)
             for (size_t k = 0; k < v[i]->n_findings; k++)
                 text_finding(out, &v[i]->findings[k]);
     }
@@ -422,13 +479,37 @@ static void render_markdown(struct idw_buf *out, const struct check_result *r,
             buf_puts(out, "; ");
         md_put(out, cl->removal.blockers[i]);
     }
+    buf_puts(out, " |\n");
+    if (cl->scope) {
+        buf_puts(out, "| Scope | listed | ");
+        md_put(out, cl->scope);
+        buf_puts(out, " (cluster facts are read cluster-wide) |\n");
+    }
+    struct idw_buf sum = {0};
+    sources_summary(cl, &sum);
+    buf_puts(out, "| Sources | | ");
+    md_put(out, sum.data);
+    buf_free(&sum);
+    for (size_t i = 0; i < cl->n_sources; i++) {
+        const struct check_source *sr = &cl->sources[i];
+        if (sr->state == CHECK_SRC_OK)
+            continue;
+        buf_puts(out, "; ");
+        md_put(out, sr->name);
+        buf_printf(out, " %s", check_source_state_name(sr->state));
+        if (sr->detail) {
+            buf_puts(out, ": ");
+            md_put(out, sr->detail);
+        }
+    }
     buf_puts(out, " |\n\n");
 
-    const struct check_workload **v = sorted(r);
+    size_t nv;
+    const struct check_workload **v = sorted(r, &nv);
     buf_puts(out,
              "## Workloads\n\n| kind | namespace | name | mechanism | federation | "
              "projection | pod identity use | findings |\n|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < r->n_workloads; i++) {
+    for (size_t i = 0; i < nv; i++) {
         char *cells[N_COLS];
         row_cells(v[i], cells);
         buf_puts(out, "|");
@@ -441,13 +522,13 @@ static void render_markdown(struct idw_buf *out, const struct check_result *r,
         buf_puts(out, "\n");
     }
     size_t nf = cl->n_findings;
-    for (size_t i = 0; i < r->n_workloads; i++)
+    for (size_t i = 0; i < nv; i++)
         nf += v[i]->n_findings;
     if (nf) {
         buf_puts(out, "\n## Findings\n\n");
         for (size_t i = 0; i < cl->n_findings; i++)
             md_finding(out, &cl->findings[i]);
-        for (size_t i = 0; i < r->n_workloads; i++)
+        for (size_t i = 0; i < nv; i++)
             for (size_t k = 0; k < v[i]->n_findings; k++)
                 md_finding(out, &v[i]->findings[k]);
     }
@@ -492,12 +573,14 @@ static void render_csv(struct idw_buf *out, const struct check_result *r)
                                        "errors",
                                        "last_seen",
                                        "severity",
-                                       "findings"};
+                                       "findings",
+                                       "binding_removable"};
     size_t nh = sizeof head / sizeof head[0];
     for (size_t i = 0; i < nh; i++)
         csv_field(out, head[i], i + 1 == nh);
-    const struct check_workload **v = sorted(r);
-    for (size_t i = 0; i < r->n_workloads; i++) {
+    size_t nv;
+    const struct check_workload **v = sorted(r, &nv);
+    for (size_t i = 0; i < nv; i++) {
         const struct check_workload *w = v[i];
         char num[6][24];
         snprintf(num[0], sizeof num[0], "%d", w->projection.pods_ok);
@@ -529,7 +612,9 @@ static void render_csv(struct idw_buf *out, const struct check_result *r)
         csv_field(out, num[3], false);
         csv_field(out, seen, false);
         csv_field(out, sev, false);
-        csv_field(out, codes.data ? codes.data : "", true);
+        csv_field(out, codes.data ? codes.data : "", false);
+        csv_field(out, w->binding_removable < 0 ? "" : w->binding_removable ? "true" : "false",
+                  true);
         buf_free(&codes);
     }
     free(v);

@@ -125,6 +125,8 @@ struct act_entry {
 
 struct view {
     struct view_config cfg;
+    struct selector scope_sel; /* -l */
+    bool have_scope_sel;
     char *context, *server, *theme_spec;
     struct term term;
     bool term_open;
@@ -474,6 +476,11 @@ static void rebuild_rows(struct view *v)
         const struct check_workload *cw = &cr->workloads[i];
         if (v->ns_filter && !str_eq(v->ns_filter, cw->namespace_))
             continue;
+        if (v->have_scope_sel) {
+            const struct model_workload *w = store_wl(v, cw);
+            if (!w || !selector_match(&v->scope_sel, &w->meta.labels))
+                continue;
+        }
         if (v->mech_filter >= 0 && (int)cw->mechanism != v->mech_filter)
             continue;
         if (v->problems && !cw->n_errors && !cw->n_warnings)
@@ -751,9 +758,16 @@ static void build_detail(struct view *v)
                cw->activity.last_seen ? " ago" : "");
     if (cw->activity.last_status)
         vlines_add(l, THEME_DEFAULT, "  last status     %d", cw->activity.last_status);
+    if (cw->activity.detail)
+        vlines_add(l, cw->activity.status == CHECK_ACT_UNKNOWN ? THEME_UNKNOWN : THEME_DEFAULT,
+                   "  evidence        %s", cw->activity.detail);
     if (cw->pods_bound)
         vlines_add(l, THEME_DEFAULT, "  pods bound      %d (selected by an AzureIdentityBinding)",
                    cw->pods_bound);
+    if (cw->binding_removable >= 0)
+        vlines_add(l, cw->binding_removable ? THEME_OK : THEME_WARN,
+                   "  binding removable %s: %s", cw->binding_removable ? "yes" : "no",
+                   cw->binding_reason ? cw->binding_reason : "");
 }
 
 /* ---- help ---- */
@@ -839,6 +853,13 @@ struct view *view_new(const struct view_config *cfg, struct idw_err *err)
     v->dirty = true;
     if (cfg->namespace_)
         v->ns_filter = xstrdup(cfg->namespace_);
+    if (!str_empty(cfg->selector)) {
+        if (selector_parse(cfg->selector, &v->scope_sel, err) != 0) {
+            view_free(v);
+            return NULL;
+        }
+        v->have_scope_sel = true;
+    }
     if (keymap_build(&v->km, err) != 0) {
         view_free(v);
         return NULL;
@@ -876,6 +897,8 @@ void view_free(struct view *v)
     free(v->rows);
     free(v->act_text);
     free(v->ns_filter);
+    if (v->have_scope_sel)
+        selector_free(&v->scope_sel);
     free(v->context);
     free(v->server);
     free(v->theme_spec);
@@ -1371,6 +1394,43 @@ int view_on_input(struct view *v)
 
 /* ---- drawing ---- */
 
+static const struct cell_def src_cells[CHECK_SRC__COUNT] = {
+    [CHECK_SRC_OK] = {"\u2713", "+", 0, THEME_OK},
+    [CHECK_SRC_LOADING] = {"\u2026", "..", 1, THEME_DIM},
+    [CHECK_SRC_STALE] = {"! stale", "! stale", 3, THEME_WARN},
+    [CHECK_SRC_FAILED] = {"\u2717 failed", "x failed", 5, THEME_ERR},
+    [CHECK_SRC_FORBIDDEN] = {"\u2717 denied", "x denied", 4, THEME_ERR},
+    [CHECK_SRC_SKIPPED] = {"\u00b7 off", "- off", 0, THEME_DIM},
+};
+
+static const struct check_source *find_source(const struct check_cluster *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (str_eq(c->sources[i].name, name))
+            return &c->sources[i];
+    return NULL;
+}
+
+static const struct cell_def *azure_cell(const struct view *v, const struct check_cluster *c)
+{
+    (void)v;
+    static const int worse[CHECK_SRC__COUNT] = {
+        [CHECK_SRC_OK] = 1,     [CHECK_SRC_LOADING] = 2, [CHECK_SRC_SKIPPED] = 0,
+        [CHECK_SRC_STALE] = 3,  [CHECK_SRC_FORBIDDEN] = 4, [CHECK_SRC_FAILED] = 5};
+    enum check_source_state st = CHECK_SRC_LOADING;
+    int rank = -1;
+    static const char *const names[] = {"azure-entra", "azure-arm"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct check_source *s = find_source(c, names[i]);
+        enum check_source_state t = s ? s->state : CHECK_SRC_LOADING;
+        if (worse[t] > rank) {
+            rank = worse[t];
+            st = t;
+        }
+    }
+    return &src_cells[st];
+}
+
 static void draw_header(struct view *v)
 {
     const struct check_result *cr = v->cfg.checks;
@@ -1384,8 +1444,11 @@ static void draw_header(struct view *v)
     const char *host = v->cfg.server ? v->cfg.server : "";
     if (str_has_prefix(host, "https://"))
         host += 8;
-    snprintf(buf, sizeof buf, "| ctx %s | ns %s | %s ", v->cfg.context ? v->cfg.context : "-",
-             v->ns_filter ? v->ns_filter : "all", cluster ? cluster : host);
+    bool ns_missing = cr && cr->cluster.namespace_missing && v->ns_filter &&
+                      str_eq(v->ns_filter, v->cfg.namespace_);
+    snprintf(buf, sizeof buf, "| ctx %s | ns %s%s | %s ", v->cfg.context ? v->cfg.context : "-",
+             v->ns_filter ? v->ns_filter : "all", ns_missing ? " (does not exist)" : "",
+             cluster ? cluster : host);
     int badge = v->cfg.read_only ? 11 : 0;
     put(v, 0, x, COLS - x - badge, THEME_HEADER, buf);
     if (v->cfg.read_only)
@@ -1413,13 +1476,27 @@ static void draw_header(struct view *v)
     d = &podid_cells[(unsigned)c->pod_identity.status % CHECK_PODID__COUNT];
     x += put_text(v, 1, x, THEME_DEFAULT, "  pod-id ");
     x += put_text(v, 1, x, d->role, cell_text(v, d));
+    /* Azure: the worst of the Entra token and ARM (federation rests on both). It always shows;
+     * on a narrow screen the NMI/MIC counts give way to it. */
+    const struct cell_def *ad = azure_cell(v, c);
+    int az_w = wtable_text_width("  azure ") + wtable_text_width(cell_text(v, ad));
+    char tail[64];
+    snprintf(tail, sizeof tail, " %d/%d %.0f%%", c->migration.workload_identity,
+             c->migration.workload_identity + c->migration.pod_identity + c->migration.both,
+             c->migration.percent_migrated);
+    int tail_w = wtable_text_width(tail);
     if (c->pod_identity.status == CHECK_PODID_RUNNING ||
         c->pod_identity.status == CHECK_PODID_DEGRADED) {
         snprintf(buf, sizeof buf, " NMI %d/%d MIC %d/%d", c->pod_identity.nmi_ready,
                  c->pod_identity.nmi_desired, c->pod_identity.mic_ready,
                  c->pod_identity.mic_desired);
+        if (x + wtable_text_width(buf) + az_w + tail_w > COLS)
+            snprintf(buf, sizeof buf, " %d/%d", c->pod_identity.nmi_ready,
+                     c->pod_identity.nmi_desired);
         x += put_text(v, 1, x, d->role, buf);
     }
+    x += put_text(v, 1, x, THEME_DEFAULT, "  azure ");
+    x += put_text(v, 1, x, ad->role, cell_text(v, ad));
     /* migration progress: workload identity out of everything that uses an identity. The counts
      * and percent always show: the bar shrinks first, then the label and the decimal go. */
     int done = c->migration.workload_identity;
@@ -1539,6 +1616,45 @@ static void draw_table(struct view *v, int y0, int height)
     }
 }
 
+/* How the NMI log streams stand: "logs 4/4 live, newest line 3s ago", or what is wrong. The
+ * pane must never look live when its evidence is not. */
+static void logs_state(struct view *v, char *out, size_t n)
+{
+    const struct check_result *cr = v->cfg.checks;
+    size_t total = 0, live = 0, bad = 0;
+    const struct check_source *worst = NULL;
+    int64_t newest = 0;
+    for (size_t i = 0; cr && i < cr->cluster.n_sources; i++) {
+        const struct check_source *s = &cr->cluster.sources[i];
+        if (!str_has_prefix(s->name, "nmi-log "))
+            continue;
+        total++;
+        if (s->state == CHECK_SRC_OK)
+            live++;
+        else if (s->state != CHECK_SRC_LOADING) {
+            bad++;
+            if (!worst || src_cells[s->state].rank > src_cells[worst->state].rank)
+                worst = s;
+        }
+    }
+    const struct store *st = v->cfg.store;
+    size_t nr = st ? store_nmi_count(st) : 0;
+    if (nr)
+        newest = store_nmi_at(st, nr - 1)->time;
+    char age[16] = ""; /* a clock time, not an age: an idle screen must not tick */
+    if (newest)
+        clock_text(newest, age);
+    if (!total) {
+        snprintf(out, n, "no NMI log read");
+    } else if (worst) {
+        snprintf(out, n, "logs %zu/%zu live, %zu %s: %s %s", live, total, bad,
+                 check_source_state_name(worst->state), worst->name + 8,
+                 worst->detail ? worst->detail : "");
+    } else {
+        snprintf(out, n, "logs %zu/%zu live%s%s", live, total, newest ? ", newest " : "", age);
+    }
+}
+
 static void draw_activity(struct view *v, int y0, int height)
 {
     int64_t window = v->cfg.log_window > 0 ? v->cfg.log_window : 3600;
@@ -1549,9 +1665,12 @@ static void draw_activity(struct view *v, int y0, int height)
         total += v->acts[i].total;
     fmt_count(total, n1);
     fmt_count(v->unattributed, n2);
-    snprintf(buf, sizeof buf,
-             " Pod identity activity (NMI), last %s: %s requests, %s unattributed%s", win, n1, n2,
-             v->log_focus ? (v->follow ? "  [follow; F pauses]" : "  [paused; F follows]")
+    char logs[160];
+    logs_state(v, logs, sizeof logs);
+    /* the evidence first: an 80-column title must still say whether the logs are live */
+    snprintf(buf, sizeof buf, " Pod identity (NMI) %s | %s | %s req, %s unattributed%s", win, logs,
+             n1, n2,
+             v->log_focus ? (v->follow ? "  [view follows; F pauses]" : "  [view paused; F]")
                           : "  (l: focus)");
     move(y0, 0);
     attrset(term_attr(&v->term, v->log_focus ? THEME_TITLE_FOCUS : THEME_TITLE_BLUR));
@@ -1638,19 +1757,26 @@ static void draw_status(struct view *v, int y)
     const struct store *s = v->cfg.store;
     size_t n = s ? store_source_count(s) : 0;
     const struct store_source *first_err = NULL;
-    size_t n_err = 0;
+    size_t n_err = 0, n_logs_loading = 0;
     bool busy = false;
     for (size_t i = 0; i < n; i++) {
         const struct store_source *src = store_source_at(s, i);
         char c1[32], c2[32], age[16];
+        if (str_eq(src->name, "oidc-issuer"))
+            continue; /* its verdict (and why) is the header's OIDC cell */
         switch (src->state) {
         case STORE_SRC_LISTING:
+            busy = true;
+            if (str_has_prefix(src->name, "nmi-log ")) {
+                n_logs_loading++;
+                break;
+            }
             fmt_count(src->count, c1);
             fmt_count(src->total_hint, c2);
             buf_printf(&b, "%s %s%s%s  ", src->name, c1, src->total_hint ? "/" : "...",
                        src->total_hint ? c2 : "");
-            busy = true;
             break;
+        case STORE_SRC_STALE:
         case STORE_SRC_ERROR: /* summed up in front: a list of names hides the error text */
             if (!first_err || (src->error_since && src->error_since < first_err->error_since))
                 first_err = src;
@@ -1665,9 +1791,12 @@ static void draw_status(struct view *v, int y)
             }
             break;
         case STORE_SRC_IDLE:
+        case STORE_SRC_SKIPPED:
         case STORE_SRC_ABSENT: break;
         }
     }
+    if (n_logs_loading)
+        buf_printf(&b, "NMI logs %zu reading  ", n_logs_loading);
     bool last_err = n_err > 0;
     if (last_err) {
         /* the oldest failure first: it is usually the cause of the others */
@@ -1699,6 +1828,8 @@ static void draw_status(struct view *v, int y)
                    v->tdiag.n + v->tdiag.dropped > 1 ? "s" : "");
     /* what the table is narrowed by */
     struct idw_buf f = {0};
+    if (v->have_scope_sel)
+        buf_printf(&f, " -l %s", v->cfg.selector);
     if (v->filter.active)
         buf_printf(&f, " /%s", v->filter.text);
     if (v->mech_filter >= 0)

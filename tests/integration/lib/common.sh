@@ -166,7 +166,8 @@ t_kube_curl() {
 }
 
 # t_idw_start COLS ROWS [ENV=VALUE...] [--] [idwatch args...]: idwatch in a detached tmux
-# session of that size, against the simulator, with --no-azure and IDWATCH_FAKE_NOW=$T_NOW
+# session of that size, against the simulator, with --no-azure (T_IDW_AZURE=1: with the
+# simulator's Azure instead, from its azure.env) and IDWATCH_FAKE_NOW=$T_NOW
 # (override either by passing them), in an empty directory, with XDG_CONFIG_HOME holding only the
 # shipped themes and without the user's IDWATCH_THEME, NO_COLOR or IDWATCH_READ_ONLY. The pid of idwatch itself goes to $T_IDW_PID_FILE; when it
 # exits, the pane shows "[idwatch exited N]" and stays.
@@ -189,6 +190,7 @@ t_idw_start() {
         echo '#!/bin/sh'
         printf 'echo $$ >%q\n' "$T_IDW_PID_FILE"
         printf 'cd %q || exit 1\n' "$T_TMP/run"
+        if [ "${T_IDW_AZURE:-0}" = 1 ]; then printf 'set -a; . %q; set +a\n' "$T_SIM_DIR/azure.env"; fi
         printf 'exec env -u IDWATCH_THEME -u NO_COLOR -u IDWATCH_READ_ONLY XDG_CONFIG_HOME=%q' "$T_TMP/config"
         printf ' TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 IDWATCH_FAKE_NOW=%q' "${T_NOW:-}"
         # sanitizer reports go to files (t_done fails on them), not into the screen
@@ -196,7 +198,8 @@ t_idw_start() {
         printf ' UBSAN_OPTIONS=%q' "${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T_TMP/ubsan"
         for arg in "${envs[@]}"; do printf ' %q' "$arg"; done
         printf ' %q' "$IDWATCH"
-        if [ -n "${T_KUBECONFIG:-}" ]; then printf ' --kubeconfig %q --no-azure' "$T_KUBECONFIG"; fi
+        if [ -n "${T_KUBECONFIG:-}" ]; then printf ' --kubeconfig %q' "$T_KUBECONFIG"; fi
+        if [ -n "${T_KUBECONFIG:-}" ] && [ "${T_IDW_AZURE:-0}" != 1 ]; then printf ' --no-azure'; fi
         for arg in "$@"; do printf ' %q' "$arg"; done
         echo
     } >"$launcher"
@@ -262,6 +265,8 @@ t_mask() {
     sed -E \
         -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
         -e 's/: [0-9,]+ requests, [0-9,]+ unattributed/: N requests, N unattributed/' \
+        -e 's/\| [0-9,]+ req, [0-9,]+ unattrib/| N req, N unattrib/' \
+        -e 's/newest [0-9]{2}:[0-9]{2}:[0-9]{2}/newest TIME/' \
         -e 's/^( .*[^ ]) +[0-9,]+ req +[0-9]+ err +(<1m|[0-9]+[mhd]) .*$/\1  N req  N err  AGE SPARK/' \
         -e 's/(●|\*) [0-9]+( |$)/\1 N\2/g' \
         -e 's/! [0-9]+\/[0-9]*~?( |$)/! N\/N\1/g' \
