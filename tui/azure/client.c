@@ -203,7 +203,7 @@ static void ident_clear(struct ident *x)
 {
     model_identity_free(&x->m);
     for (size_t i = 0; i < x->n_acc; i++)
-        azure_fic_free(&x->acc[i]);
+        model_fic_free(&x->acc[i]);
     free(x->acc);
     memset(x, 0, sizeof *x);
 }
@@ -219,7 +219,7 @@ static void fic_op_free(struct fic_op *op)
     free((char *)op->spec.audience);
     free(op->body);
     for (size_t i = 0; i < op->n_have; i++)
-        azure_fic_free(&op->have[i]);
+        model_fic_free(&op->have[i]);
     free(op->have);
     free(op);
 }
@@ -887,7 +887,7 @@ static struct ident *job_ident(struct azure *az, const struct job *j)
 static void ident_set_error(struct ident *x, const char *line, int64_t now)
 {
     for (size_t i = 0; i < x->m.n_fics; i++)
-        azure_fic_free(&x->m.fics[i]);
+        model_fic_free(&x->m.fics[i]);
     free(x->m.fics);
     x->m.fics = NULL;
     x->m.n_fics = 0;
@@ -900,7 +900,7 @@ static void ident_set_error(struct ident *x, const char *line, int64_t now)
 static void acc_clear(struct ident *x)
 {
     for (size_t i = 0; i < x->n_acc; i++)
-        azure_fic_free(&x->acc[i]);
+        model_fic_free(&x->acc[i]);
     free(x->acc);
     x->acc = NULL;
     x->n_acc = x->cap_acc = 0;
@@ -962,7 +962,7 @@ static void on_fics(struct azure *az, struct job *j, const struct azure_http_res
     }
     azure_fic_page_free(&page);
     for (size_t i = 0; i < x->m.n_fics; i++)
-        azure_fic_free(&x->m.fics[i]);
+        model_fic_free(&x->m.fics[i]);
     free(x->m.fics);
     x->m.fics = x->acc;
     x->m.n_fics = x->n_acc;
