@@ -990,7 +990,7 @@ static bool guid_like(const char *s)
     return true;
 }
 
-static struct ident *app_find(struct azure *az, const char *client_id, size_t *index)
+static struct ident *ident_find_app(struct azure *az, const char *client_id, size_t *index)
 {
     for (size_t i = 0; i < az->n_apps; i++)
         if (strcasecmp(az->apps[i].m.client_id, client_id) == 0) {
@@ -1026,7 +1026,7 @@ static void stage_fics(struct azure *az)
         if (app) {
             if (!guid_like(cid))
                 continue; /* not a client id at all: the checks will say so */
-            x = app_find(az, cid, &idx);
+            x = ident_find_app(az, cid, &idx);
         } else {
             x = &az->ids[idx];
         }

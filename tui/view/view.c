@@ -240,7 +240,7 @@ static bool view_key_allowed(const struct view *v, enum action_id a, const struc
     return !(in && in->mutates && v->gate && !v->gate(v->gate_ctx, a, w, why));
 }
 
-static void dialog_key(struct view *v, int key)
+static void key_to_dialog(struct view *v, int key)
 {
     if (v->dlg.key(v->dlg.ctx, dialog_map_key(key)) == 0)
         v->dlg_open = false;
@@ -383,7 +383,7 @@ static int put_text(struct view *v, int y, int x, enum theme_role role, const ch
 
 /* ---- rows ---- */
 
-static const struct model_workload *store_wl(const struct view *v, const struct check_workload *cw)
+static const struct model_workload *workload_of(const struct view *v, const struct check_workload *cw)
 {
     return v->cfg.store ? store_get_workload(v->cfg.store, cw->kind, cw->namespace_, cw->name)
                         : NULL;
@@ -421,7 +421,7 @@ static void fill_row(struct view *v, struct wtable_row *r, const struct check_wo
                      size_t idx)
 {
     memset(r, 0, sizeof *r);
-    const struct model_workload *w = store_wl(v, cw);
+    const struct model_workload *w = workload_of(v, cw);
     r->ns = cw->namespace_;
     r->name = cw->name;
     r->kind = model_kind_name(cw->kind);
@@ -574,7 +574,7 @@ static int cmp_act(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-static int spark_width(void)
+static int activity_spark_width(void)
 {
     int w = COLS - 56;
     if (w > VIEW_SPARK_MAX)
@@ -593,7 +593,7 @@ static void rebuild_activity(struct view *v)
         return;
     size_t n = store_nmi_count(s), cap = 0;
     int64_t window = v->cfg.log_window > 0 ? v->cfg.log_window : 3600;
-    int nb = spark_width();
+    int nb = activity_spark_width();
     for (size_t i = 0; i < n; i++) {
         const struct model_nmi_request *r = store_nmi_at(s, i);
         if (r->time <= v->now - window)
@@ -1301,7 +1301,7 @@ static void handle_key(struct view *v, int key)
         return;
     rows_sync(v); /* the rows of the last frame may point into freed check results */
     if (v->dlg_open) {
-        dialog_key(v, key);
+        key_to_dialog(v, key);
         return;
     }
     if (v->prompting) {
@@ -1580,7 +1580,7 @@ static void draw_activity(struct view *v, int y0, int height)
     put(v, y0, 0, COLS, v->log_focus ? THEME_TITLE_FOCUS : THEME_TITLE_BLUR, buf);
     int lines = height - 1;
     int sum_lines = v->log_focus ? lines / 3 : lines;
-    int sw = spark_width();
+    int sw = activity_spark_width();
     int labw = COLS - sw - 29;
     for (int i = 0; i < sum_lines; i++) {
         int y = y0 + 1 + i;
