@@ -26,7 +26,7 @@ static int load_kubeconfig(const struct app_options *opt, struct kubeconfig **kc
     return kubeconfig_load(&src, kc, err);
 }
 
-static enum report_format report_format_of(enum app_output o)
+static enum report_format output_format_of(enum app_output o)
 {
     switch (o) {
     case APP_OUTPUT_JSON: return REPORT_JSON;
@@ -79,7 +79,7 @@ int app_run_report(const struct app_options *opt)
         struct idw_buf out = {0};
         const struct kubeconfig_resolved *cfg = session_config(s);
         struct report_meta meta = {.context = cfg->context, .server = cfg->server};
-        report_render(&out, report_format_of(opt->output), session_checks(s), &meta);
+        report_render(&out, output_format_of(opt->output), session_checks(s), &meta);
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
         buf_free(&out);
         rc = report_exit_code(session_checks(s));

@@ -383,7 +383,8 @@ static int put_text(struct view *v, int y, int x, enum theme_role role, const ch
 
 /* ---- rows ---- */
 
-static const struct model_workload *workload_of(const struct view *v, const struct check_workload *cw)
+static const struct model_workload *workload_of(const struct view *v,
+                                                const struct check_workload *cw)
 {
     return v->cfg.store ? store_get_workload(v->cfg.store, cw->kind, cw->namespace_, cw->name)
                         : NULL;
