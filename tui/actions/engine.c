@@ -101,6 +101,15 @@ struct run *act_pending_run(const struct pending *p)
     return p->a && p->a->run && p->a->run->id == p->run ? p->a->run : NULL;
 }
 
+struct run *act_pending_take(void *ctx, enum act_state want, struct actions **a)
+{
+    struct pending *p = ctx;
+    *a = p->a;
+    struct run *r = act_pending_run(p);
+    act_pending_done(p);
+    return r && r->state == want ? r : NULL;
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
 int actions_new(const struct actions_config *cfg, struct actions **out, struct idw_err *err)

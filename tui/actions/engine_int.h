@@ -165,6 +165,10 @@ struct pending *act_pending_new(struct actions *a, enum req_type type);
 void act_pending_done(struct pending *p);
 /* The run a callback belongs to, or NULL when that dialog was closed meanwhile. */
 struct run *act_pending_run(const struct pending *p);
+/* For an answer's callback (ctx: its struct pending, freed here): the run it belongs to when that
+ * run still waits for it in state want, else NULL (closed meanwhile, or moved on). *a: the
+ * engine. */
+struct run *act_pending_take(void *ctx, enum act_state want, struct actions **a);
 
 /* ---- engine_send.c: the requests ---------------------------------------------------------- */
 

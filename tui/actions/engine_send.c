@@ -77,11 +77,9 @@ static void start_reread(struct actions *a);
 
 static void on_dry_run(void *ctx, const struct kube_result *res)
 {
-    struct pending *p = ctx;
-    struct actions *a = p->a;
-    struct run *r = act_pending_run(p);
-    act_pending_done(p);
-    if (!r || r->state != ACT_ST_DRY_RUN)
+    struct actions *a;
+    struct run *r = act_pending_take(ctx, ACT_ST_DRY_RUN, &a);
+    if (!r)
         return;
     struct act_change *c = &r->change;
     r->status = res->status;
@@ -174,11 +172,9 @@ static void applied(struct actions *a, struct run *r, const char *body, size_t l
 
 static void on_apply(void *ctx, const struct kube_result *res)
 {
-    struct pending *p = ctx;
-    struct actions *a = p->a;
-    struct run *r = act_pending_run(p);
-    act_pending_done(p);
-    if (!r || r->state != ACT_ST_APPLYING)
+    struct actions *a;
+    struct run *r = act_pending_take(ctx, ACT_ST_APPLYING, &a);
+    if (!r)
         return;
     struct act_change *c = &r->change;
     r->status = res->status;
@@ -204,11 +200,9 @@ static void on_apply(void *ctx, const struct kube_result *res)
 
 static void on_fic(void *ctx, int rc, const struct idw_err *e)
 {
-    struct pending *p = ctx;
-    struct actions *a = p->a;
-    struct run *r = act_pending_run(p);
-    act_pending_done(p);
-    if (!r || r->state != ACT_ST_APPLYING)
+    struct actions *a;
+    struct run *r = act_pending_take(ctx, ACT_ST_APPLYING, &a);
+    if (!r)
         return;
     strv_free(&r->answer, &r->n_answer);
     if (rc == 0) {
@@ -264,11 +258,9 @@ void act_send_apply(struct actions *a)
 
 static void on_reread(void *ctx, const struct kube_result *res)
 {
-    struct pending *p = ctx;
-    struct actions *a = p->a;
-    struct run *r = act_pending_run(p);
-    act_pending_done(p);
-    if (!r || r->state != ACT_ST_REREAD)
+    struct actions *a;
+    struct run *r = act_pending_take(ctx, ACT_ST_REREAD, &a);
+    if (!r)
         return;
     struct act_change *c = &r->change;
     if (res->status != 200) {
