@@ -1,4 +1,5 @@
-/* actions: the writes that migrate a workload (keys w a f p x X R M u).
+/* actions: the writes that migrate a workload (the mutating rows of the action table, action.h:
+ * LABEL_WI ANNOTATE_SA CREATE_FIC REMOVE_PI PROXY_ON PROXY_OFF RESTART, MIGRATE and UNDO).
  *
  * Every action is a small state machine, with no curses in it:
  *
@@ -21,35 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "idwatch/action.h"
 #include "idwatch/azure.h"
 #include "idwatch/check.h"
 #include "idwatch/core.h"
 #include "idwatch/kube.h"
 #include "idwatch/model.h"
 #include "idwatch/store.h"
-
-/* ---- the action table: id, key, one-line name ------------------------------------------- */
-
-#define ACT_KINDS(X)                                                                               \
-    X(ANNOTATE_SA, 'a', "annotate the service account with the identity's client id")              \
-    X(CREATE_FIC, 'f', "create the federated identity credential")                                 \
-    X(LABEL_WI, 'w', "label the pod template azure.workload.identity/use=true")                    \
-    X(RESTART, 'R', "rollout restart")                                                             \
-    X(REMOVE_PI, 'p', "remove the aadpodidbinding label")                                          \
-    X(PROXY_ON, 'x', "add the proxy-sidecar annotation")                                           \
-    X(PROXY_OFF, 'X', "remove the proxy-sidecar annotation")                                       \
-    X(UNDO, 'u', "undo the last change")
-
-enum act_kind {
-#define X(id, key, name) ACT_##id,
-    ACT_KINDS(X)
-#undef X
-        ACT__COUNT
-};
-
-char act_kind_key(enum act_kind k);
-const char *act_kind_name(enum act_kind k);
-int act_kind_from_key(int key, enum act_kind *out); /* 0, or -1 for other keys (M is not one) */
 
 /* ---- pure builders (unit-tested) -------------------------------------------------------- */
 
@@ -101,8 +80,8 @@ enum act_target_type { ACT_TARGET_KUBE, ACT_TARGET_ARM };
 
 /* A change, exactly as shown, dry-run, applied and logged. */
 struct act_change {
-    enum act_kind kind; /* UNDO: the inverse of undo_of */
-    enum act_kind undo_of;
+    enum action_id kind; /* UNDO: the inverse of undo_of */
+    enum action_id undo_of;
     enum act_target_type target;
     char *object; /* "Deployment payments/web" or "federated credential N on identity I" */
     /* Kubernetes */
@@ -150,10 +129,11 @@ struct act_params {
     const char *identity_arm_id; /* f: NULL = the identity whose client id the SA names */
 };
 
-/* Builds the minimal change of action k for workload w. Refuses (-1, one line saying why) when
- * it does not apply: nothing to change, a bare Pod, p while workload identity is not healthy,
- * f on an identity that already has 20 credentials, ... UNDO is built with act_build_undo. */
-int act_build(enum act_kind k, const struct act_world *world, const struct check_workload *w,
+/* Builds the minimal change of action k (a remedy row of the action table) for workload w.
+ * Refuses (-1, one line saying why) when it does not apply: nothing to change, a bare Pod, p
+ * while workload identity is not healthy, f on an identity that already has 20 credentials, an
+ * action that is not one change (MIGRATE, UNDO: built with act_build_undo), ... */
+int act_build(enum action_id k, const struct act_world *world, const struct check_workload *w,
               const struct act_params *p, struct act_change *out, struct idw_err *err);
 
 /* The inverse of an applied Kubernetes change against the object as it is now (now may carry
@@ -167,7 +147,7 @@ int act_build_undo(const struct act_change *applied, const struct act_target *no
  * w (label: the rollout then injects with the annotated SA), R (only when labelled but pods are
  * not injected), p (only when workload identity is already healthy). Returns the count. */
 #define ACT_PLAN_MAX 6
-size_t act_migrate_plan(const struct check_workload *w, enum act_kind out[ACT_PLAN_MAX]);
+size_t act_migrate_plan(const struct check_workload *w, enum action_id out[ACT_PLAN_MAX]);
 
 /* Whether workload identity is healthy for w (the condition for offering p). */
 bool act_wi_healthy(const struct check_workload *w, const char **why);
@@ -205,14 +185,6 @@ struct actions_io {
                    struct idw_err *err);
 };
 
-/* The real transport: kube_patch/kube_request/kube_ssar and azure_fic_create. az may be NULL
- * (f then says Azure is not available). kio must outlive the io. */
-struct actions_io_kube {
-    struct kube_client *kube;
-    struct azure *azure;
-};
-void actions_io_kube(struct actions_io_kube *kio, struct actions_io *out);
-
 struct actions_config {
     const struct store *store;
     const struct check_result *checks;
@@ -224,6 +196,10 @@ struct actions_config {
     int64_t ssar_ttl;         /* seconds an SSAR answer is cached; 0 = 300 */
     int64_t window_seconds;   /* NMI window; 0 = 3600 */
     int64_t (*now)(void);     /* NULL = time_now() */
+    /* The key the user presses for an action ("w"), for dialog titles and messages: the view's
+     * binding. NULL: the action table's default key. Asked once, in actions_new. */
+    void (*key_name)(void *ctx, enum action_id a, char out[16]);
+    void *key_ctx;
     struct actions_io io;
 };
 
@@ -292,10 +268,12 @@ void actions_free(struct actions *a);
 void actions_set_source(struct actions *a, const struct store *s, const struct check_result *r,
                         const char *context, const char *user);
 
-/* A key w a f p x X R M u on workload w (NULL allowed for u). Opens the dialog (and starts the
- * dry run when there is nothing to pick), or returns -1 with a one-line reason for the status
- * line (read-only, refused by the build, another action is open, no permission). */
-int actions_start(struct actions *a, int key, const struct check_workload *w, struct idw_err *err);
+/* Action k (a mutating row of the action table) on workload w (NULL allowed for UNDO). Opens
+ * the dialog (and starts the dry run when there is nothing to pick), or returns -1 with a
+ * one-line reason for the status line (read-only, refused by the build, another action is open,
+ * no permission, not an action that changes the cluster). */
+int actions_start(struct actions *a, enum action_id k, const struct check_workload *w,
+                  struct idw_err *err);
 /* A key while the dialog is open. Returns 1 while it stays open, 0 when it closed. */
 int actions_key(struct actions *a, int key);
 bool actions_open(const struct actions *a);
@@ -324,11 +302,12 @@ bool actions_take_azure_stale(struct actions *a);
 /* Bumped by every change of state (answers, SSAR results): redraw when it moved. 0 for NULL. */
 uint64_t actions_version(const struct actions *a);
 
-/* Whether the key may be offered for w: false with *why (greyed, with the reason) when read-only,
- * when a cached SelfSubjectAccessReview said no, when a write of this kind got 403, or (f) when
- * ARM refused a write with 403. An unknown answer starts an SSAR and counts as allowed until
- * it comes. */
-bool actions_allowed(struct actions *a, int key, const struct check_workload *w, const char **why);
+/* Whether action k may be offered for w: false with *why (greyed, with the reason) when
+ * read-only, when a cached SelfSubjectAccessReview said no, when a write of this kind got 403, or
+ * (CREATE_FIC, and MIGRATE when it would create one) when ARM refused a write with 403. An
+ * unknown answer starts an SSAR and counts as allowed until it comes. */
+bool actions_allowed(struct actions *a, enum action_id k, const struct check_workload *w,
+                     const char **why);
 
 /* Applied changes of this run that undo can still revert (most recent last). */
 size_t actions_undo_depth(const struct actions *a);

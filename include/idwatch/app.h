@@ -55,6 +55,17 @@ int app_parse_options(int argc, char **argv, struct app_options *opt, struct idw
 /* Prints the usage text (--help). */
 void app_print_usage(FILE *out);
 
+/* The actions engine's real transport: kube_patch/kube_request/kube_ssar and azure_fic_create.
+ * azure may be NULL (f then says Azure is not available). kio must outlive the io. */
+struct kube_client;
+struct azure;
+struct actions_io;
+struct app_actions_io {
+    struct kube_client *kube;
+    struct azure *azure;
+};
+void app_actions_io_init(struct app_actions_io *kio, struct actions_io *out);
+
 /* The simulator child process started by --demo. */
 struct app_sim {
     pid_t pid;

@@ -206,7 +206,6 @@ struct azure_fic_page {
 int azure_parse_fic_list(const char *json, size_t len, struct azure_fic_page *out,
                          struct idw_err *err);
 void azure_fic_page_free(struct azure_fic_page *p);
-void azure_fic_free(struct model_fic *f); /* members only */
 
 /* subscriptions list: subscriptionId values. */
 int azure_parse_subscription_list(const char *json, size_t len, char ***ids, size_t *n,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "idwatch/action.h"
 #include "idwatch/model.h"
 #include "idwatch/selector.h"
 #include "idwatch/store.h"
@@ -123,13 +124,13 @@ const char *check_podid_name(enum check_podid v);
 const char *check_source_state_name(enum check_source_state v);
 
 /* ---- finding codes ------------------------------------------------------------------------
- * X(CODE, severity, action key, message template, remedy template)
+ * X(CODE, severity, action, message template, remedy template)
  * Templates expand ${var} from the finding's context (ns, name, kind, res, sa, value, client_id,
  * identity, id_name, rg, issuer, fic, pod, container, count, total, detail, patch, window).
- * The action key is the dashboard key that applies the remedy: w = label the pod template,
- * a = annotate the SA with the client id, f = create/fix the federated credential, p = remove
- * aadpodidbinding, x / X = add / remove the proxy-sidecar annotation, R = rollout restart;
- * 0 = nothing idwatch can apply (the remedy is a command for the user). */
+ * The action is the id of the action that applies the remedy (a remedy row of ACTION_TABLE in
+ * action.h, without the ACTION_ prefix: LABEL_WI, ANNOTATE_SA, CREATE_FIC, REMOVE_PI, PROXY_ON,
+ * PROXY_OFF, RESTART); NONE = nothing idwatch can apply (the remedy is a command for the user).
+ * Its key, name and gating come from the action table. */
 #define CHECK_PATCH_CMD "kubectl -n ${ns} patch ${res} ${name} --type merge -p '${patch}'"
 #define CHECK_RESTART_CMD "kubectl -n ${ns} rollout restart ${res}/${name}"
 #define CHECK_FIC_CREATE_CMD                                                                       \
@@ -151,230 +152,234 @@ const char *check_source_state_name(enum check_source_state v);
 
 #define CHECK_FINDINGS(X)                                                                          \
     /* mechanism */                                                                                \
-    X(WI_LABEL_VALUE, ERROR, 'w',                                                                  \
+    X(WI_LABEL_VALUE, ERROR, LABEL_WI,                                                             \
       "${kind} ${ns}/${name}: label azure.workload.identity/use=\"${value}\" is not exactly "      \
       "\"true\", so the webhook ignores its pods",                                                 \
       CHECK_PATCH_CMD)                                                                             \
-    X(WI_LABEL_ON_SA, WARNING, 'w',                                                                \
+    X(WI_LABEL_ON_SA, WARNING, LABEL_WI,                                                           \
       "${kind} ${ns}/${name}: azure.workload.identity/use is on service account ${sa}, not on "    \
       "the pod template (ignored since webhook v1.0)",                                             \
       CHECK_PATCH_CMD)                                                                             \
-    X(WI_LABEL_ON_WORKLOAD, WARNING, 'w',                                                          \
+    X(WI_LABEL_ON_WORKLOAD, WARNING, LABEL_WI,                                                     \
       "${kind} ${ns}/${name}: azure.workload.identity/use is on the ${kind}'s own metadata, not "  \
       "on its pod template",                                                                       \
       CHECK_PATCH_CMD)                                                                             \
-    X(WI_SA_NOT_FOUND, ERROR, 0,                                                                   \
+    X(WI_SA_NOT_FOUND, ERROR, NONE,                                                                \
       "${kind} ${ns}/${name}: service account ${sa} does not exist (the webhook rejects its "      \
       "pods)",                                                                                     \
       "kubectl -n ${ns} create serviceaccount ${sa}")                                              \
     /* federation */                                                                               \
-    X(FED_NO_CLIENT_ID, ERROR, 'a',                                                                \
+    X(FED_NO_CLIENT_ID, ERROR, ANNOTATE_SA,                                                        \
       "service account ${ns}/${sa} (used by ${kind} ${name}) has no "                              \
       "azure.workload.identity/client-id annotation${detail}",                                     \
       "kubectl -n ${ns} annotate serviceaccount ${sa} "                                            \
       "azure.workload.identity/client-id=${client_id}")                                            \
-    X(FED_IDENTITY_NOT_FOUND, ERROR, 0,                                                            \
+    X(FED_IDENTITY_NOT_FOUND, ERROR, NONE,                                                         \
       "service account ${ns}/${sa}: client id ${client_id} names no managed identity or app "      \
       "registration idwatch can see",                                                              \
       "az identity list --query \"[?clientId=='${client_id}']\" -o table")                         \
-    X(FIC_MISSING, ERROR, 'f',                                                                     \
+    X(FIC_MISSING, ERROR, CREATE_FIC,                                                              \
       "identity ${identity} has no federated credential for system:serviceaccount:${ns}:${sa}",    \
       CHECK_FIC_CREATE_CMD)                                                                        \
-    X(FIC_ISSUER_MISMATCH, ERROR, 'f',                                                             \
+    X(FIC_ISSUER_MISMATCH, ERROR, CREATE_FIC,                                                      \
       "federated credential ${fic} on ${identity}: issuer does not match the cluster issuer "      \
       "(${detail})",                                                                               \
       CHECK_FIC_UPDATE_CMD)                                                                        \
-    X(FIC_SUBJECT_MISMATCH, ERROR, 'f',                                                            \
+    X(FIC_SUBJECT_MISMATCH, ERROR, CREATE_FIC,                                                     \
       "federated credential ${fic} on ${identity}: subject ${value} is not "                       \
       "system:serviceaccount:${ns}:${sa}${detail}",                                                \
       CHECK_FIC_UPDATE_CMD)                                                                        \
-    X(FIC_AUDIENCE_MISMATCH, ERROR, 'f',                                                           \
+    X(FIC_AUDIENCE_MISMATCH, ERROR, CREATE_FIC,                                                    \
       "federated credential ${fic} on ${identity}: audiences ${value} are not exactly "            \
       "[api://AzureADTokenExchange]",                                                              \
       CHECK_FIC_UPDATE_CMD)                                                                        \
-    X(FIC_NEAR_LIMIT, WARNING, 0,                                                                  \
+    X(FIC_NEAR_LIMIT, WARNING, NONE,                                                               \
       "identity ${identity} (used by ${ns}/${sa}) has ${count} federated credentials (max 20)",    \
       "az identity federated-credential list --identity-name ${id_name} --resource-group ${rg} "   \
       "-o table")                                                                                  \
-    X(FED_TENANT_MISMATCH, ERROR, 0,                                                               \
+    X(FED_TENANT_MISMATCH, ERROR, NONE,                                                            \
       "service account ${ns}/${sa}: tenant-id annotation ${value} differs from the identity's "    \
       "tenant ${detail}",                                                                          \
       "kubectl -n ${ns} annotate --overwrite serviceaccount ${sa} "                                \
       "azure.workload.identity/tenant-id=${detail}")                                               \
-    X(FED_TENANT_EMPTY, WARNING, 0,                                                                \
+    X(FED_TENANT_EMPTY, WARNING, NONE,                                                             \
       "service account ${ns}/${sa}: tenant-id annotation is empty, so AZURE_TENANT_ID is not "     \
       "injected",                                                                                  \
       "kubectl -n ${ns} annotate serviceaccount ${sa} azure.workload.identity/tenant-id-")         \
     /* projection */                                                                               \
-    X(PROJ_NOT_INJECTED, ERROR, 'R',                                                               \
+    X(PROJ_NOT_INJECTED, ERROR, RESTART,                                                           \
       "${kind} ${ns}/${name}: ${count} of ${total} pods have no projected Azure token (created "   \
       "before the label or the webhook)",                                                          \
       CHECK_RESTART_CMD)                                                                           \
-    X(PROJ_PARTIAL, ERROR, 'R',                                                                    \
+    X(PROJ_PARTIAL, ERROR, RESTART,                                                                \
       "${kind} ${ns}/${name}: container ${container} of pod ${pod} lacks "                         \
       "AZURE_FEDERATED_TOKEN_FILE or its token mount",                                             \
       CHECK_RESTART_CMD)                                                                           \
-    X(PROJ_WEBHOOK_MISSING, ERROR, 0,                                                              \
+    X(PROJ_WEBHOOK_MISSING, ERROR, NONE,                                                           \
       "${kind} ${ns}/${name}: new pods cannot get an Azure token: ${detail}",                      \
       "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer "                       \
       "--enable-workload-identity")                                                                \
-    X(PROJ_INVALID_EXPIRATION, ERROR, 0,                                                           \
+    X(PROJ_INVALID_EXPIRATION, ERROR, NONE,                                                        \
       "${kind} ${ns}/${name}: service-account-token-expiration=\"${value}\" on service account "   \
       "${sa} is not an integer in 3600..86400, so the webhook rejects new pods",                   \
       "kubectl -n ${ns} annotate --overwrite serviceaccount ${sa} "                                \
       "azure.workload.identity/service-account-token-expiration=3600")                             \
-    X(PROJ_INVALID_EXPIRATION_POD, ERROR, 0,                                                       \
+    X(PROJ_INVALID_EXPIRATION_POD, ERROR, NONE,                                                    \
       "${kind} ${ns}/${name}: service-account-token-expiration=\"${value}\" on the pod template "  \
       "is not an integer in 3600..86400, so the webhook rejects new pods",                         \
       CHECK_PATCH_CMD)                                                                             \
-    X(PROJ_CLIENT_ID_STALE, WARNING, 'R',                                                          \
+    X(PROJ_CLIENT_ID_STALE, WARNING, RESTART,                                                      \
       "${kind} ${ns}/${name}: pod ${pod} has AZURE_CLIENT_ID=${value} but service account ${sa} "  \
       "says ${client_id} (pod older than the annotation, or set by hand)",                         \
       CHECK_RESTART_CMD)                                                                           \
-    X(PROXY_NOT_INJECTED, WARNING, 'R',                                                            \
+    X(PROXY_NOT_INJECTED, WARNING, RESTART,                                                        \
       "${kind} ${ns}/${name}: pod ${pod} asks for the proxy sidecar but has no ${container} "      \
       "container",                                                                                 \
       CHECK_RESTART_CMD)                                                                           \
-    X(PROXY_FALSE_VALUE, WARNING, 'X',                                                             \
+    X(PROXY_FALSE_VALUE, WARNING, PROXY_OFF,                                                       \
       "${kind} ${ns}/${name}: inject-proxy-sidecar=\"${value}\" still injects the proxy (the "     \
       "webhook only checks that the key exists)",                                                  \
       CHECK_PATCH_CMD)                                                                             \
-    X(PROXY_HOST_NETWORK, ERROR, 'X',                                                              \
+    X(PROXY_HOST_NETWORK, ERROR, PROXY_OFF,                                                        \
       "${kind} ${ns}/${name}: hostNetwork pods cannot get the proxy sidecar; the webhook "         \
       "rejects them",                                                                              \
       CHECK_PATCH_CMD)                                                                             \
     /* pod identity, per workload */                                                               \
-    X(PI_NO_BINDING, ERROR, 'p',                                                                   \
+    X(PI_NO_BINDING, ERROR, REMOVE_PI,                                                             \
       "${kind} ${ns}/${name}: label aadpodidbinding=${value} matches no "                          \
       "AzureIdentityBinding${detail}",                                                             \
       CHECK_PATCH_CMD)                                                                             \
-    X(PI_IDENTITY_MISSING, ERROR, 0,                                                               \
+    X(PI_IDENTITY_MISSING, ERROR, NONE,                                                            \
       "${kind} ${ns}/${name}: AzureIdentityBinding ${value} names AzureIdentity ${identity}, "     \
       "which does not exist${detail}",                                                             \
       "kubectl get azureidentities -A")                                                            \
-    X(PI_IN_USE, WARNING, 'w',                                                                     \
+    X(PI_IN_USE, WARNING, LABEL_WI,                                                                \
       "${kind} ${ns}/${name} still uses AAD Pod Identity (aadpodidbinding=${value}), deprecated "  \
       "since 2022-10",                                                                             \
       CHECK_PATCH_CMD)                                                                             \
-    X(PI_LABEL_LEFTOVER, INFO, 'p',                                                                \
+    X(PI_LABEL_LEFTOVER, INFO, REMOVE_PI,                                                          \
       "${kind} ${ns}/${name} uses workload identity and still carries aadpodidbinding=${value}; "  \
       "${detail}: the binding can be removed",                                                     \
       CHECK_PATCH_CMD)                                                                             \
-    X(PI_STILL_REQUESTING, WARNING, 0,                                                             \
+    X(PI_STILL_REQUESTING, WARNING, NONE,                                                          \
       "${kind} ${ns}/${name} still asked NMI for ${count} tokens in the last ${window}${detail}",  \
       "kubectl -n ${ns} get pods -o wide   # find the pods still calling IMDS")                    \
-    X(PI_REQUEST_ERRORS, WARNING, 0,                                                               \
+    X(PI_REQUEST_ERRORS, WARNING, NONE,                                                            \
       "${kind} ${ns}/${name}: NMI answered ${count} of ${total} token requests with an error in "  \
       "the last ${window} (${detail})",                                                            \
       "kubectl get azureassignedidentities -A -o wide")                                            \
-    X(PI_NMI_ABSENT, WARNING, 'p',                                                                 \
+    X(PI_NMI_ABSENT, WARNING, REMOVE_PI,                                                           \
       "${kind} ${ns}/${name}: labelled aadpodidbinding=${value} but no NMI runs, so the label "    \
       "does nothing",                                                                              \
       CHECK_PATCH_CMD)                                                                             \
     /* cluster */                                                                                  \
-    X(OIDC_DISABLED, ERROR, 0,                                                                     \
+    X(OIDC_DISABLED, ERROR, NONE,                                                                     \
       "the cluster's OIDC issuer is disabled (${detail}); workload identity cannot work for the "  \
       "${count} workloads that use it",                                                            \
       CHECK_OIDC_ENABLE_CMD)                                                                       \
-    X(OIDC_NOT_ENABLED, WARNING, 0,                                                                \
+    X(OIDC_NOT_ENABLED, WARNING, NONE,                                                                \
       "the cluster's OIDC issuer is disabled (${detail}): enable it before migrating any "         \
       "workload to workload identity",                                                             \
       CHECK_OIDC_ENABLE_CMD)                                                                       \
-    X(OIDC_UNREACHABLE, ERROR, 0, "the OIDC issuer ${issuer} is not reachable: ${detail}",         \
+    X(OIDC_UNREACHABLE, ERROR, NONE, "the OIDC issuer ${issuer} is not reachable: ${detail}",         \
       "curl -fsS ${issuer}.well-known/openid-configuration")                                       \
-    X(OIDC_KEYS_MISMATCH, ERROR, 0,                                                                \
+    X(OIDC_KEYS_MISMATCH, ERROR, NONE,                                                             \
       "the public JWKS of ${issuer} does not hold the cluster's signing keys: ${detail}",          \
       "az aks update -g <resource-group> -n <cluster>   # reconciles the issuer")                  \
-    X(OIDC_NOT_PUBLIC, ERROR, 0,                                                                   \
+    X(OIDC_NOT_PUBLIC, ERROR, NONE,                                                                \
       "the cluster issuer ${issuer} is not a public URL; no federated credential can match it",    \
       "az aks update -g <resource-group> -n <cluster> --enable-oidc-issuer")                       \
-    X(OIDC_ISSUER_DIFFERS, WARNING, 0,                                                             \
+    X(OIDC_ISSUER_DIFFERS, WARNING, NONE,                                                          \
       "ARM reports issuer ${issuer} but the API server issues tokens for ${value}",                \
       "kubectl get --raw /.well-known/openid-configuration")                                       \
-    X(WEBHOOK_MISSING, ERROR, 0,                                                                   \
+    X(WEBHOOK_MISSING, ERROR, NONE,                                                                \
       "no mutating webhook mutation.azure-workload-identity.io: ${count} workloads use workload "  \
       "identity",                                                                                  \
       CHECK_WEBHOOK_ENABLE_CMD)                                                                    \
-    X(WEBHOOK_NOT_INSTALLED, WARNING, 0,                                                           \
+    X(WEBHOOK_NOT_INSTALLED, WARNING, NONE,                                                           \
       "the workload identity webhook (mutation.azure-workload-identity.io) is not installed: "     \
       "install it before migrating any workload to workload identity",                             \
       CHECK_WEBHOOK_ENABLE_CMD)                                                                    \
-    X(WEBHOOK_DOWN, ERROR, 0,                                                                      \
+    X(WEBHOOK_DOWN, ERROR, NONE,                                                                      \
       "webhook deployment ${ns}/azure-wi-webhook-controller-manager has no available replicas; "   \
       "labelled pods cannot be created",                                                           \
       "kubectl -n ${ns} get deploy,pods,endpointslices -l azure-workload-identity.io/system=true") \
-    X(WEBHOOK_DEGRADED, WARNING, 0,                                                                \
+    X(WEBHOOK_DEGRADED, WARNING, NONE,                                                             \
       "webhook deployment ${ns}/azure-wi-webhook-controller-manager: ${count} of ${total} "        \
       "replicas available",                                                                        \
       "kubectl -n ${ns} describe deployment azure-wi-webhook-controller-manager")                  \
-    X(WEBHOOK_CA_EMPTY, ERROR, 0,                                                                  \
+    X(WEBHOOK_CA_EMPTY, ERROR, NONE,                                                               \
       "mutating webhook configuration ${name} has an empty caBundle; every labelled pod create "   \
       "fails TLS",                                                                                 \
       "kubectl -n ${ns} logs deployment/azure-wi-webhook-controller-manager")                      \
-    X(WEBHOOK_POLICY, WARNING, 0,                                                                  \
+    X(WEBHOOK_POLICY, WARNING, NONE,                                                               \
       "mutating webhook configuration ${name}: ${detail} (pre-v1.0 install or patched)",           \
       "kubectl get mutatingwebhookconfiguration ${name} -o yaml")                                  \
-    X(WEBHOOK_DOUBLE_INSTALL, WARNING, 0,                                                          \
+    X(WEBHOOK_DOUBLE_INSTALL, WARNING, NONE,                                                       \
       "workload identity webhook is installed ${count} times (${detail})",                         \
       "helm -n azure-workload-identity-system uninstall workload-identity-webhook")                \
-    X(PODID_DEGRADED, WARNING, 0, "AAD Pod Identity ${value}: ${count} of ${total} ready",         \
+    X(PODID_DEGRADED, WARNING, NONE, "AAD Pod Identity ${value}: ${count} of ${total} ready",      \
       "kubectl -n ${ns} get pods -o wide")                                                         \
-    X(PODID_HALF_REMOVED, ERROR, 0,                                                                \
+    X(PODID_HALF_REMOVED, ERROR, NONE,                                                             \
       "NMI runs in ${ns} without MIC (standard mode): every IMDS call of an unbound pod waits "    \
       "80 s and fails",                                                                            \
       "kubectl -n ${ns} delete daemonset ${name}")                                                 \
-    X(PODID_REMOVAL_SAFE, INFO, 0, "nothing uses AAD Pod Identity any more; it can be removed",    \
+    X(PODID_REMOVAL_SAFE, INFO, NONE, "nothing uses AAD Pod Identity any more; it can be removed",    \
       "${detail}")                                                                                 \
     /* evidence: what could not be read */                                                        \
-    X(AZURE_AUTH_FAILED, ERROR, 0,                                                                 \
+    X(AZURE_AUTH_FAILED, ERROR, NONE,                                                                 \
       "Azure sign-in failed, so no federation could be verified: ${detail}",                       \
       "az login   # or fix AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET; --no-azure skips " \
       "Azure")                                                                                     \
-    X(ARM_UNAVAILABLE, ERROR, 0,                                                                   \
+    X(ARM_UNAVAILABLE, ERROR, NONE,                                                                   \
       "Azure Resource Manager could not be read, so federation was not verified: ${detail}",       \
       "az rest --method get --url /subscriptions?api-version=2022-12-01   # is ARM reachable? "    \
       "--no-azure skips Azure")                                                                    \
-    X(GRAPH_UNAVAILABLE, WARNING, 0,                                                               \
+    X(GRAPH_UNAVAILABLE, WARNING, NONE,                                                               \
       "Microsoft Graph could not be read, so app registrations' credentials were not verified: "   \
       "${detail}",                                                                                 \
       "az ad app federated-credential list --id <app id>")                                         \
-    X(AKS_CLUSTER_NOT_FOUND, WARNING, 0,                                                           \
+    X(AKS_CLUSTER_NOT_FOUND, WARNING, NONE,                                                           \
       "the AKS cluster was not found in ARM (${detail}); its OIDC and workload identity settings " \
       "come from the API server only",                                                             \
       "idwatch --cluster-id /subscriptions/<subscription>/resourceGroups/<resource-group>/"        \
       "providers/Microsoft.ContainerService/managedClusters/<cluster>")                            \
-    X(SOURCE_UNREADABLE, WARNING, 0,                                                               \
+    X(SOURCE_UNREADABLE, WARNING, NONE,                                                               \
       "${name} could not be read completely (${detail}): verdicts that need it are unknown",      \
       "kubectl auth can-i --list   # idwatch needs get/list/watch cluster-wide, pods/log")         \
-    X(FED_UNKNOWN, WARNING, 0,                                                                     \
+    X(FED_UNKNOWN, WARNING, NONE,                                                                     \
       "${kind} ${ns}/${name}: federation of service account ${sa} could not be verified: "         \
       "${detail}",                                                                                 \
       "az identity federated-credential list --identity-name ${id_name} --resource-group ${rg}")   \
-    X(NMI_LOG_INCOMPLETE, WARNING, 0,                                                              \
+    X(NMI_LOG_INCOMPLETE, WARNING, NONE,                                                              \
       "NMI log of ${pod} (node ${value}) ${detail}: pod identity activity on that node is "        \
       "unknown",                                                                                   \
       "kubectl -n ${ns} logs ${pod} --since=${window} --timestamps")
 
-#define X(code, sev, key, msg, remedy) CHECK_CODE_##code,
+#define X(code, sev, action, msg, remedy) CHECK_CODE_##code,
 enum check_code { CHECK_FINDINGS(X) CHECK_CODE__COUNT };
 #undef X
 
 const char *check_code_name(enum check_code c); /* "FIC_ISSUER_MISMATCH" */
 enum check_severity check_code_severity(enum check_code c);
-char check_code_action(enum check_code c);                    /* 'w', 'a', ... or 0 */
+enum action_id check_code_action(enum check_code c);          /* ACTION_NONE: none */
 int check_code_parse(const char *name, enum check_code *out); /* 0 or -1 */
 
-/* The JSON merge patch that the keys w, p, x and X apply to a workload of kind k (the pod
- * template path differs for CronJobs). NULL for other keys or for bare Pods. Caller frees. */
-char *check_patch_json(enum model_workload_kind k, char key);
+/* The JSON merge patch that the actions LABEL_WI, REMOVE_PI, PROXY_ON and PROXY_OFF apply to a
+ * workload of kind k (the pod template path differs for CronJobs). NULL for other actions or for
+ * bare Pods. Caller frees. */
+char *check_patch_json(enum model_workload_kind k, enum action_id a);
+/* The merge patch that resets the token-expiration annotation of k's pod template to 3600 (no
+ * action applies it: it is a command for the user). NULL for bare Pods. Caller frees. */
+char *check_patch_expiration(enum model_workload_kind k);
 
 struct check_finding {
     enum check_code code;
     enum check_severity severity;
-    char *message;  /* one line naming the object */
-    char *evidence; /* what idwatch saw (may be NULL) */
-    char *remedy;   /* the command to run (may be NULL) */
-    char action;    /* key that applies the remedy, or 0 */
+    char *message;         /* one line naming the object */
+    char *evidence;        /* what idwatch saw (may be NULL) */
+    char *remedy;          /* the command to run (may be NULL) */
+    enum action_id action; /* the action that applies the remedy, or ACTION_NONE */
 };
 
 /* ---- per-workload result ------------------------------------------------------------------ */

@@ -100,7 +100,7 @@ bool view_dialog_is_open(const struct view *v);
 
 /* Per-object permission of the mutating keys: false with *why greys the key (hint bar, detail)
  * and refuses it with the reason. */
-typedef bool (*view_gate_fn)(void *ctx, enum keymap_action a, const struct check_workload *w,
+typedef bool (*view_gate_fn)(void *ctx, enum action_id a, const struct check_workload *w,
                              const char **why);
 void view_set_gate(struct view *v, view_gate_fn fn, void *ctx);
 /* Optional: a counter (called with the gate's ctx) that moves whenever a gate answer may have

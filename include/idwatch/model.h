@@ -391,6 +391,8 @@ struct model_oidc {
 
 void model_azure_free(struct model_azure *a);       /* members only */
 void model_identity_free(struct model_identity *i); /* members only */
+void model_fic_free(struct model_fic *f);           /* members only */
+void model_managed_pod_identity_free(struct model_managed_pod_identity *p); /* members only */
 void model_oidc_free(struct model_oidc *o);         /* members only */
 const struct model_identity *model_azure_identity_by_client_id(const struct model_azure *a,
                                                                 const char *client_id);

@@ -34,6 +34,11 @@ int64_t net_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t rn
  * (Authorization, Proxy-Authorization, Cookie, X-Api-Key...) with "<redacted>". */
 void net_redact_header(const char *header, char *out, size_t n);
 
+/* System CAs followed by ca_file (curl's CA blob replaces the store, so both go in one PEM);
+ * *pem NULL when ca_file is NULL (the system store alone). Errors name the file. The system
+ * bundle is the first of $SSL_CERT_FILE and the usual Debian, Fedora and BSD paths that reads. */
+int net_ca_bundle(const char *ca_file, char **pem, size_t *len, struct idw_err *err);
+
 /* Newline splitter for streams: feed bytes, get complete lines (without '\n', and without a
  * trailing '\r'); a partial line is kept until its end arrives. */
 struct net_lines {

@@ -15,7 +15,7 @@
 #include "idwatch/core.h"
 #include "idwatch/model.h"
 
-/* ---- base64url (RFC 4648 §5), shared with azure's JWT assertions ---- */
+/* ---- base64url (RFC 4648 §5): thin names over core's b64 ---- */
 
 /* Encodes without padding; the result is xmalloc'd and NUL-terminated. */
 char *oidc_b64url_encode(const void *data, size_t len);
@@ -140,9 +140,6 @@ int oidc_check_start(const struct oidc_check_config *cfg, oidc_check_done done, 
 struct net;
 struct oidc_https;
 
-/* System CAs followed by ca_file (curl's CA blob replaces the store, so both go in one PEM);
- * *pem NULL when ca_file is NULL (the system store alone). Errors name the file. */
-int oidc_ca_bundle(const char *ca_file, char **pem, size_t *len, struct idw_err *err);
 int oidc_https_new(struct net *n, const char *ca_file, struct oidc_https **out,
                    struct idw_err *err);
 void oidc_https_free(struct oidc_https *h); /* cancel outstanding GETs first */

@@ -12,7 +12,9 @@
  *
  * The view never waits on the network. It redraws only when store_version(), the check
  * results' version, its own state or a visible age text changed; ncurses then sends only the
- * cells that differ. IDWATCH_FAKE_NOW=<epoch seconds> freezes "now" for golden-screen tests.
+ * cells that differ. IDWATCH_FAKE_NOW=<epoch seconds> freezes "now" for golden-screen tests;
+ * IDWATCH_KEYS="ID=KEYS;..." rebinds actions (keymap_build), which the tests use to prove that
+ * help, hints and behaviour follow a binding.
  */
 #ifndef IDWATCH_VIEW_H
 #define IDWATCH_VIEW_H
@@ -34,11 +36,10 @@ struct view_callbacks {
     size_t (*contexts)(void *ctx, const char *const **names);
     /* A context was picked. The app switches and then calls view_set_source(). */
     void (*switch_context)(void *ctx, const char *name);
-    /* A mutating key (w a f p x X R M u; never called in read-only mode) on the selected
+    /* A mutating action (w a f p x X R M u; never called in read-only mode) on the selected
      * workload (NULL when none is selected). Returns 0, or -1 with a one-line err for the status
      * line (e.g. "not available yet"). */
-    int (*action)(void *ctx, enum keymap_action a, const struct check_workload *w,
-                  struct idw_err *err);
+    int (*action)(void *ctx, enum action_id a, const struct check_workload *w, struct idw_err *err);
 };
 
 struct view_config {
@@ -82,6 +83,10 @@ void view_message(struct view *v, bool error, const char *fmt, ...)
 /* Points the view at new data (after a context switch). Strings are copied. */
 void view_set_source(struct view *v, const struct store *s, const struct check_result *r,
                      const char *context, const char *server);
+
+/* The first key bound to action a in this view ("w"; "" when unbound), for text that names it
+ * (the actions engine's dialog titles and messages). */
+void view_action_key(const struct view *v, enum action_id a, char out[16]);
 
 /* time_now(), or IDWATCH_FAKE_NOW when set. */
 int64_t view_now(void);

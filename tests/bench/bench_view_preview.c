@@ -106,11 +106,11 @@ static size_t ctx_list(void *ctx, const char *const **names)
     return 3;
 }
 
-static int on_action(void *ctx, enum keymap_action a, const struct check_workload *w,
+static int on_action(void *ctx, enum action_id a, const struct check_workload *w,
                      struct idw_err *err)
 {
     (void)ctx;
-    return idw_err_set(err, "%s on %s: not available yet (actions land later)", keymap_info(a)->id,
+    return idw_err_set(err, "%s on %s: not available yet (actions land later)", action_info(a)->id,
                        w ? w->name : "-");
 }
 

@@ -10,7 +10,7 @@ SELF_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.sh
 source "$SELF_DIR/lib/common.sh"
 
-command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 0; }
+t_need tmux python3 curl
 
 t_sim_start demo
 STATE="$T_TMP/xdg-state"

@@ -3,6 +3,7 @@
 # and still reaches the same verdicts; an identity whose answer is garbage is `unknown` with the
 # reason while everything else goes on.
 . "$(dirname "$0")/lib/common.sh"
+t_need python3 curl
 VERDICTS="python3 $IDW_SOURCE_DIR/tests/integration/lib/verdicts.py"
 
 t_sim_start demo

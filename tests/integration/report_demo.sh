@@ -3,6 +3,7 @@
 # stored beside the scenario, every output format renders, the exit codes follow INTERFACE.md,
 # and the report changed nothing (/_sim/stats shows zero writes and zero dry runs).
 . "$(dirname "$0")/lib/common.sh"
+t_need python3
 VERDICTS="python3 $IDW_SOURCE_DIR/tests/integration/lib/verdicts.py"
 SCEN="$IDW_SOURCE_DIR/tests/sim/scenarios"
 

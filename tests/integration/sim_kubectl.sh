@@ -7,10 +7,13 @@ set -euo pipefail
 : "${IDWATCH_SIM:?IDWATCH_SIM must point at idwatch-sim}"
 SRC=${IDW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KUBECTL=${KUBECTL:-kubectl}
-if ! command -v "$KUBECTL" >/dev/null; then
-    echo "SKIP: kubectl not installed"
-    exit 0
-fi
+# a missing tool is SKIPPED for ctest (SKIP_RETURN_CODE 77), never "Passed"
+for tool in "$KUBECTL" python3 curl; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "SKIPPED: $tool is not installed"
+        exit 77
+    fi
+done
 
 TMP=$(mktemp -d /tmp/idw-simkubectl.XXXXXX)
 SIM_PID=""

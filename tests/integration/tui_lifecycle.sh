@@ -4,6 +4,7 @@
 # killed: SIGHUP and a dead pty) it exits and leaves nothing running, not even the simulator
 # that --demo started.
 source "$(dirname "$0")/lib/common.sh"
+t_need tmux python3 curl
 
 t_sim_start_frozen demo
 

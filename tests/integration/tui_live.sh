@@ -4,6 +4,7 @@
 # answers again the error goes. A TCP relay (lib/tcpproxy.py) between idwatch and the frozen
 # simulator plays the outage, so the simulator keeps its CA and tokens.
 source "$(dirname "$0")/lib/common.sh"
+t_need tmux python3 curl
 
 t_sim_start_frozen demo
 t_proxy_start

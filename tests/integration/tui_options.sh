@@ -4,6 +4,7 @@
 # it is disabled, nothing written) and the kubeconfig context switch.
 # Rewrite the goldens after an intended change: IDW_UPDATE_GOLDEN=1 (see lib/common.sh).
 source "$(dirname "$0")/lib/common.sh"
+t_need tmux python3 curl
 
 t_sim_start_frozen demo
 

@@ -4,6 +4,7 @@
 # picker, "terminal too small" and resizes. Volatile parts are masked (t_mask in lib/common.sh).
 # Rewrite the goldens after an intended change: IDW_UPDATE_GOLDEN=1 (see lib/common.sh).
 source "$(dirname "$0")/lib/common.sh"
+t_need tmux python3 curl
 
 t_sim_start_frozen demo
 

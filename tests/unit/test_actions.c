@@ -55,9 +55,9 @@ static struct act_world world(const struct store *s)
 }
 
 /* The body without metadata equals check_patch_json's (the remedy shown in the detail view). */
-static void assert_same_as_check(const char *body, enum model_workload_kind k, char key)
+static void assert_same_as_check(const char *body, enum model_workload_kind k, enum action_id act)
 {
-    char *want = check_patch_json(k, key);
+    char *want = check_patch_json(k, act);
     assert_non_null(want);
     cJSON *a = cJSON_Parse(body), *b = cJSON_Parse(want);
     cJSON_DeleteItemFromObject(a, "metadata");
@@ -118,30 +118,30 @@ static void test_bodies_every_kind(void **state)
          "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":", "}}}}}"},
     };
     static const struct {
-        enum act_kind a;
+        enum action_id a;
         const char *labels, *annotations, *inner;
     } acts[] = {
-        {ACT_LABEL_WI, "{\"aadpodidbinding\":\"web\"}", "{}",
+        {ACTION_LABEL_WI, "{\"aadpodidbinding\":\"web\"}", "{}",
          "{\"labels\":{\"azure.workload.identity/use\":\"true\"}}"},
-        {ACT_PROXY_ON, "{}", "{}",
+        {ACTION_PROXY_ON, "{}", "{}",
          "{\"annotations\":{\"azure.workload.identity/inject-proxy-sidecar\":\"true\"}}"},
-        {ACT_PROXY_OFF, "{}", "{\"azure.workload.identity/inject-proxy-sidecar\":\"false\"}",
+        {ACTION_PROXY_OFF, "{}", "{\"azure.workload.identity/inject-proxy-sidecar\":\"false\"}",
          "{\"annotations\":{\"azure.workload.identity/inject-proxy-sidecar\":null}}"},
-        {ACT_RESTART, "{}", "{}",
+        {ACTION_RESTART, "{}", "{}",
          "{\"annotations\":{\"kubectl.kubernetes.io/restartedAt\":\"2026-11-29T10:00:00Z\"}}"},
-        {ACT_REMOVE_PI, "{\"aadpodidbinding\":\"web\",\"azure.workload.identity/use\":\"true\"}",
+        {ACTION_REMOVE_PI, "{\"aadpodidbinding\":\"web\",\"azure.workload.identity/use\":\"true\"}",
          "{}", "{\"labels\":{\"aadpodidbinding\":null}}"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         for (size_t j = 0; j < sizeof acts / sizeof *acts; j++) {
-            if (kinds[i].k == MODEL_KIND_CRONJOB && acts[j].a == ACT_RESTART)
+            if (kinds[i].k == MODEL_KIND_CRONJOB && acts[j].a == ACTION_RESTART)
                 continue; /* refused: tested below */
             char *json = ta_deploy_json(kinds[i].kind, "shop", "web", "48213", acts[j].labels,
                                         acts[j].annotations, "web");
             struct store *s = store_with(json);
             struct act_world wd = world(s);
             struct check_workload w = cw(kinds[i].k, "shop", "web", "web");
-            if (acts[j].a == ACT_REMOVE_PI) { /* p needs healthy workload identity */
+            if (acts[j].a == ACTION_REMOVE_PI) { /* p needs healthy workload identity */
                 w.mechanism = CHECK_MECH_BOTH;
                 w.federation.status = CHECK_FED_OK;
                 w.federation.client_id = TA_CID;
@@ -150,16 +150,17 @@ static void test_bodies_every_kind(void **state)
             struct act_change c;
             struct idw_err err = {{0}};
             if (act_build(acts[j].a, &wd, &w, NULL, &c, &err) != 0)
-                fail_msg("%s %c: %s", kinds[i].kind, act_kind_key(acts[j].a), err.msg);
+                fail_msg("%s %s: %s", kinds[i].kind, action_info(acts[j].a)->id, err.msg);
             char *want = xasprintf("{\"metadata\":{\"resourceVersion\":\"48213\"},%s%s%s",
                                    kinds[i].prefix + 1, acts[j].inner, kinds[i].suffix);
             assert_string_equal(c.body, want);
             assert_int_equal(c.patch_type, KUBE_PATCH_MERGE);
             assert_string_equal(c.resource_version, "48213");
             assert_int_equal(c.target, ACT_TARGET_KUBE);
-            char k = act_kind_key(acts[j].a);
-            if (k == 'w' || k == 'p' || k == 'x' || k == 'X')
-                assert_same_as_check(c.body, kinds[i].k, k);
+            enum action_id a = acts[j].a;
+            if (a == ACTION_LABEL_WI || a == ACTION_REMOVE_PI || a == ACTION_PROXY_ON ||
+                a == ACTION_PROXY_OFF)
+                assert_same_as_check(c.body, kinds[i].k, a);
             free(want);
             act_change_free(&c);
             store_free(s);
@@ -178,21 +179,21 @@ static void test_refusals(void **state)
     struct check_workload w = cw(MODEL_KIND_CRONJOB, "batch", "report", "report");
     struct act_change c;
     struct idw_err err = {{0}};
-    assert_int_equal(act_build(ACT_RESTART, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_RESTART, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "nothing to restart"));
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "already labelled"));
-    assert_int_equal(act_build(ACT_PROXY_OFF, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_PROXY_OFF, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "has no azure.workload.identity/inject-proxy-sidecar"));
-    assert_int_equal(act_build(ACT_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "has no aadpodidbinding"));
     /* a bare pod: no controller re-creates it */
     struct check_workload pod = cw(MODEL_KIND_POD, "batch", "lonely", "default");
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &pod, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &pod, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "bare pod"));
     /* names that are not DNS names never reach a path */
     struct check_workload bad = cw(MODEL_KIND_DEPLOYMENT, "batch", "../x", "sa");
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &bad, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &bad, NULL, &c, &err), -1);
     store_free(s);
     free(json);
 }
@@ -217,7 +218,7 @@ static void test_precondition_fresh(void **state)
     wd.fresh_ctx = &fresh;
     struct check_workload w = cw(MODEL_KIND_DEPLOYMENT, "shop", "web", "web");
     struct act_change c;
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &w, NULL, &c, NULL), 0);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &w, NULL, &c, NULL), 0);
     assert_string_equal(c.resource_version, "105");
     assert_non_null(strstr(c.body, "\"resourceVersion\":\"105\""));
     assert_int_equal(c.n_edits, 1);
@@ -287,7 +288,7 @@ static void test_fic_build_and_limit(void **state)
     /* 19 credentials: created, issuer exactly the cluster's (trailing slash kept) */
     struct store *s = fic_store(19, NULL);
     struct act_world wd = world(s);
-    assert_int_equal(act_build(ACT_CREATE_FIC, &wd, &w, NULL, &c, &err), 0);
+    assert_int_equal(act_build(ACTION_CREATE_FIC, &wd, &w, NULL, &c, &err), 0);
     assert_int_equal(c.target, ACT_TARGET_ARM);
     assert_string_equal(c.identity_arm_id, TA_IDENTITY);
     assert_string_equal(c.fic_name, "aks-demo-weu-ServiceAccount-payments-api");
@@ -303,17 +304,17 @@ static void test_fic_build_and_limit(void **state)
     /* 20: refused with the reason */
     s = fic_store(20, NULL);
     wd = world(s);
-    assert_int_equal(act_build(ACT_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "already has 20 federated credentials (the limit is 20)"));
     store_free(s);
     /* the pair issuer+subject exists already */
     s = fic_store(3, "system:serviceaccount:payments:api");
     wd = world(s);
-    assert_int_equal(act_build(ACT_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "already has credential other-0"));
     /* no issuer known: refused */
     wd.issuer = NULL;
-    assert_int_equal(act_build(ACT_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_CREATE_FIC, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "issuer"));
     store_free(s);
 }
@@ -328,11 +329,11 @@ static void test_annotate(void **state)
     struct act_change c;
     struct idw_err err = {{0}};
     struct act_params p = {.client_id = "not-a-guid"};
-    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w, &p, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_ANNOTATE_SA, &wd, &w, &p, &c, &err), -1);
     assert_non_null(strstr(err.msg, "GUID"));
     p.client_id = TA_CID;
     p.tenant_id = TA_TENANT;
-    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w, &p, &c, &err), 0);
+    assert_int_equal(act_build(ACTION_ANNOTATE_SA, &wd, &w, &p, &c, &err), 0);
     assert_string_equal(c.path, "/api/v1/namespaces/payments/serviceaccounts/api");
     assert_string_equal(c.body, "{\"metadata\":{\"resourceVersion\":\"9\",\"annotations\":{"
                                 "\"azure.workload.identity/client-id\":\"" TA_CID "\","
@@ -355,7 +356,7 @@ static void test_annotate(void **state)
     ta_store_put(s, oo);
     cJSON_Delete(oo);
     free(other);
-    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w, &p, &c, &err), 0);
+    assert_int_equal(act_build(ACTION_ANNOTATE_SA, &wd, &w, &p, &c, &err), 0);
     bool warned = false;
     for (size_t i = 0; i < c.n_warnings; i++)
         warned = warned || strcmp(c.warnings[i],
@@ -368,11 +369,11 @@ static void test_annotate(void **state)
     s = fic_store(0, NULL);
     wd = world(s);
     p.tenant_id = NULL;
-    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w, &p, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_ANNOTATE_SA, &wd, &w, &p, &c, &err), -1);
     assert_non_null(strstr(err.msg, "already has client-id"));
     /* a missing service account is named */
     struct check_workload w2 = cw(MODEL_KIND_DEPLOYMENT, "payments", "api", "ghost");
-    assert_int_equal(act_build(ACT_ANNOTATE_SA, &wd, &w2, &p, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_ANNOTATE_SA, &wd, &w2, &p, &c, &err), -1);
     assert_non_null(strstr(err.msg, "ghost does not exist"));
     store_free(s);
     assert_true(act_client_id_valid(TA_CID));
@@ -396,16 +397,16 @@ static void test_p_only_when_healthy(void **state)
     w.projection.status = CHECK_PROJ_OK;
     struct act_change c;
     struct idw_err err = {{0}};
-    assert_int_equal(act_build(ACT_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "not healthy yet (its federation is not ok)"));
     w.federation.status = CHECK_FED_OK;
     w.projection.status = CHECK_PROJ_NOT_INJECTED;
-    assert_int_equal(act_build(ACT_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
+    assert_int_equal(act_build(ACTION_REMOVE_PI, &wd, &w, NULL, &c, &err), -1);
     assert_non_null(strstr(err.msg, "projected Azure token"));
     w.projection.status = CHECK_PROJ_OK;
     w.activity.requests = 42;
     wd.window_seconds = 3600;
-    assert_int_equal(act_build(ACT_REMOVE_PI, &wd, &w, NULL, &c, &err), 0);
+    assert_int_equal(act_build(ACTION_REMOVE_PI, &wd, &w, NULL, &c, &err), 0);
     bool warned = false;
     for (size_t i = 0; i < c.n_warnings; i++)
         warned |= strstr(c.warnings[i], "NMI saw 42 token requests from it in the last 1h") != NULL;
@@ -413,7 +414,7 @@ static void test_p_only_when_healthy(void **state)
     act_change_free(&c);
     /* quiet: no warning */
     w.activity.requests = 0;
-    assert_int_equal(act_build(ACT_REMOVE_PI, &wd, &w, NULL, &c, &err), 0);
+    assert_int_equal(act_build(ACTION_REMOVE_PI, &wd, &w, NULL, &c, &err), 0);
     assert_int_equal(c.n_warnings, 0);
     act_change_free(&c);
     store_free(s);
@@ -431,16 +432,16 @@ static void test_undo_inverse(void **state)
     struct check_workload w = cw(MODEL_KIND_DEPLOYMENT, "shop", "web", "web");
     struct act_change lab, prox, inv;
     struct idw_err err = {{0}};
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &w, NULL, &lab, &err), 0);
-    assert_int_equal(act_build(ACT_PROXY_ON, &wd, &w, NULL, &prox, &err), 0);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &w, NULL, &lab, &err), 0);
+    assert_int_equal(act_build(ACTION_PROXY_ON, &wd, &w, NULL, &prox, &err), 0);
     /* the object after both were applied */
     struct model_kvlist labels = {0}, ann = {0};
     kv_set(&labels, WI_LABEL_USE, "true");
     kv_set(&ann, WI_ANN_PROXY_SIDECAR, "true");
     struct act_target now = {false, MODEL_KIND_DEPLOYMENT, "shop", "web", "12", &labels, &ann};
     assert_int_equal(act_build_undo(&lab, &now, &inv, &err), 0);
-    assert_int_equal(inv.kind, ACT_UNDO);
-    assert_int_equal(inv.undo_of, ACT_LABEL_WI);
+    assert_int_equal(inv.kind, ACTION_UNDO);
+    assert_int_equal(inv.undo_of, ACTION_LABEL_WI);
     assert_string_equal(inv.body,
                         "{\"metadata\":{\"resourceVersion\":\"12\"},\"spec\":{\"template\":"
                         "{\"metadata\":{\"labels\":{\"azure.workload.identity/use\":"
@@ -464,7 +465,7 @@ static void test_undo_inverse(void **state)
     assert_int_equal(act_build_undo(&prox, &now, &inv, &err), -1);
     assert_non_null(strstr(err.msg, "nothing to undo"));
     /* ARM changes have no inverse here: the message names the az command */
-    struct act_change arm = {.target = ACT_TARGET_ARM, .kind = ACT_CREATE_FIC};
+    struct act_change arm = {.target = ACT_TARGET_ARM, .kind = ACTION_CREATE_FIC};
     arm.fic_name = "n1";
     arm.identity_name = "id1";
     assert_int_equal(act_build_undo(&arm, &now, &inv, &err), -1);
@@ -480,27 +481,27 @@ static void test_undo_inverse(void **state)
 static void test_migrate_plan(void **state)
 {
     (void)state;
-    enum act_kind p[ACT_PLAN_MAX];
+    enum action_id p[ACT_PLAN_MAX];
     /* pod identity only: a, f, w (p waits until workload identity is healthy) */
     struct check_workload w = cw(MODEL_KIND_DEPLOYMENT, "shop", "web", "web");
     w.pi_selector = "web";
     assert_int_equal(act_migrate_plan(&w, p), 3);
-    assert_int_equal(p[0], ACT_ANNOTATE_SA);
-    assert_int_equal(p[1], ACT_CREATE_FIC);
-    assert_int_equal(p[2], ACT_LABEL_WI);
+    assert_int_equal(p[0], ACTION_ANNOTATE_SA);
+    assert_int_equal(p[1], ACTION_CREATE_FIC);
+    assert_int_equal(p[2], ACTION_LABEL_WI);
     /* annotated, credential missing, labelled, pods not injected yet: f, R */
     w.federation.status = CHECK_FED_MISSING;
     w.federation.client_id = TA_CID;
     w.mechanism = CHECK_MECH_BOTH;
     w.projection.status = CHECK_PROJ_NOT_INJECTED;
     assert_int_equal(act_migrate_plan(&w, p), 2);
-    assert_int_equal(p[0], ACT_CREATE_FIC);
-    assert_int_equal(p[1], ACT_RESTART);
+    assert_int_equal(p[0], ACTION_CREATE_FIC);
+    assert_int_equal(p[1], ACTION_RESTART);
     /* everything healthy, label left over: p only */
     w.federation.status = CHECK_FED_OK;
     w.projection.status = CHECK_PROJ_OK;
     assert_int_equal(act_migrate_plan(&w, p), 1);
-    assert_int_equal(p[0], ACT_REMOVE_PI);
+    assert_int_equal(p[0], ACTION_REMOVE_PI);
     /* done */
     w.pi_selector = NULL;
     w.mechanism = CHECK_MECH_WI;
@@ -566,7 +567,7 @@ static void test_log_lines(void **state)
     struct act_world wd = world(s);
     struct check_workload w = cw(MODEL_KIND_DEPLOYMENT, "shop", "web", "web");
     struct act_change c;
-    assert_int_equal(act_build(ACT_LABEL_WI, &wd, &w, NULL, &c, NULL), 0);
+    assert_int_equal(act_build(ACTION_LABEL_WI, &wd, &w, NULL, &c, NULL), 0);
     char path[400];
     snprintf(path, sizeof path, "%s/state/idwatch/actions.log", tmpdir);
     struct act_log_entry e = {.time = TA_NOW,

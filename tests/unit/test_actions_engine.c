@@ -164,7 +164,7 @@ static void test_label_apply_then_undo(void **state)
     struct fx *f = *state;
     cJSON *before = comparable(f, DEPLOY_PATH);
     struct idw_err err = {{0}};
-    if (actions_start(f->act, 'w', web(f), &err) != 0)
+    if (actions_start(f->act, ACTION_LABEL_WI, web(f), &err) != 0)
         fail_msg("%s", err.msg);
     /* the dry run went out, nothing was written */
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
@@ -208,7 +208,7 @@ static void test_label_apply_then_undo(void **state)
     assert_string_equal(actions_take_message(f->act, &e), ""); /* once */
 
     /* u: the inverse, shown and confirmed, restores "True" exactly */
-    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), 0);
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
     assert_true(view_has(f, ACT_STYLE_CODE, "\"azure.workload.identity/use\":\"True\""));
     assert_int_equal(actions_key(f->act, 'y'), 1);
@@ -219,7 +219,7 @@ static void test_label_apply_then_undo(void **state)
     assert_int_equal(actions_undo_depth(f->act), 0);
     assert_int_equal(log_lines(f), 2);
     actions_key(f->act, 27);
-    assert_int_equal(actions_start(f->act, 'u', NULL, &err), -1);
+    assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "nothing to undo"));
     cJSON_Delete(before);
 }
@@ -229,10 +229,10 @@ static void test_undo_removes_absent_key(void **state)
     struct fx *f = *state;
     cJSON *before = comparable(f, DEPLOY_PATH);
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'x', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_PROXY_ON, web(f), &err), 0);
     actions_key(f->act, 'y');
     actions_key(f->act, '\n');
-    assert_int_equal(actions_start(f->act, 'R', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_RESTART, web(f), &err), 0);
     assert_true(view_has(f, ACT_STYLE_CODE,
                          "\"kubectl.kubernetes.io/restartedAt\":\"2026-11-29T10:00:00Z\""));
     actions_key(f->act, 'y');
@@ -240,7 +240,7 @@ static void test_undo_removes_absent_key(void **state)
     assert_int_equal(actions_undo_depth(f->act), 2);
     /* undo twice, most recent first: the object is back, both keys gone */
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+        assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), 0);
         assert_int_equal(actions_key(f->act, 'y'), 1);
         assert_int_equal(actions_state(f->act), ACT_ST_DONE);
         actions_key(f->act, '\n');
@@ -258,7 +258,7 @@ static void test_dry_run_rejected(void **state)
     cJSON *before = comparable(f, DEPLOY_PATH);
     f->ts.fail_dry = 422;
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'w', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), 0);
     assert_int_equal(actions_state(f->act), ACT_ST_REJECTED);
     assert_true(
         view_has(f, ACT_STYLE_ERR, "HTTP 422: 422 Invalid: spec.template: denied by policy"));
@@ -281,7 +281,7 @@ static void test_conflict_rereads(void **state)
 {
     struct fx *f = *state;
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'w', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), 0);
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
     /* someone else writes meanwhile (the watch has not told us yet) */
     cJSON *o = ta_server_obj(&f->ts, DEPLOY_PATH);
@@ -327,31 +327,31 @@ static void test_ssar_cache_and_403(void **state)
     f->ts.ssar_allowed = false;
     snprintf(f->ts.ssar_reason, sizeof f->ts.ssar_reason, "no RBAC rule");
     const char *why = NULL;
-    assert_false(actions_allowed(f->act, 'w', web(f), &why));
+    assert_false(actions_allowed(f->act, ACTION_LABEL_WI, web(f), &why));
     assert_non_null(strstr(why, "no permission (SelfSubjectAccessReview): no RBAC rule"));
     assert_int_equal(f->ts.ssars, 1);
     assert_string_equal(f->ts.reqs[0].path, "patch apps/deployments shop/web");
     /* cached: same answer, no new review; a different resource asks once */
-    assert_false(actions_allowed(f->act, 'p', web(f), NULL));
+    assert_false(actions_allowed(f->act, ACTION_REMOVE_PI, web(f), NULL));
     assert_int_equal(f->ts.ssars, 1);
-    actions_allowed(f->act, 'a', web(f), NULL);
+    actions_allowed(f->act, ACTION_ANNOTATE_SA, web(f), NULL);
     assert_int_equal(f->ts.ssars, 2);
     assert_string_equal(f->ts.reqs[1].path, "patch /serviceaccounts shop/web");
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'w', web(f), &err), -1);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), -1);
     assert_non_null(strstr(err.msg, "no RBAC rule"));
     assert_int_equal(n_kreqs(f), 0); /* no PATCH */
     /* after the TTL it asks again */
     f->ts.ssar_allowed = true;
     fake_now += 301;
-    assert_true(actions_allowed(f->act, 'w', web(f), NULL));
+    assert_true(actions_allowed(f->act, ACTION_LABEL_WI, web(f), NULL));
     assert_int_equal(f->ts.ssars, 3);
     /* a 403 on the dry run greys the key too, with the server's reason */
     f->ts.fail_dry = 403;
-    assert_int_equal(actions_start(f->act, 'w', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), 0);
     assert_int_equal(actions_state(f->act), ACT_ST_REJECTED);
     actions_key(f->act, 27);
-    assert_false(actions_allowed(f->act, 'w', web(f), &why));
+    assert_false(actions_allowed(f->act, ACTION_LABEL_WI, web(f), &why));
     assert_non_null(strstr(why, "cannot patch resource"));
 }
 
@@ -362,13 +362,13 @@ static void test_ssar_error_backoff(void **state)
     struct fx *f = *state;
     f->ts.ssar_error = "404 page not found";
     for (int i = 0; i < 5; i++)
-        assert_true(actions_allowed(f->act, 'w', web(f), NULL));
+        assert_true(actions_allowed(f->act, ACTION_LABEL_WI, web(f), NULL));
     assert_int_equal(f->ts.ssars, 1);
     fake_now += 31;
     f->ts.ssar_error = NULL;
     f->ts.ssar_allowed = false;
     const char *why = NULL;
-    assert_false(actions_allowed(f->act, 'w', web(f), &why));
+    assert_false(actions_allowed(f->act, ACTION_LABEL_WI, web(f), &why));
     assert_int_equal(f->ts.ssars, 2);
 }
 
@@ -377,9 +377,9 @@ static void test_migrate_in_order(void **state)
     struct fx *f = *state;
     struct idw_err err = {{0}};
     const struct check_workload *w = web(f);
-    enum act_kind plan[ACT_PLAN_MAX];
+    enum action_id plan[ACT_PLAN_MAX];
     assert_int_equal(act_migrate_plan(w, plan), 3);
-    assert_int_equal(actions_start(f->act, 'M', w, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_MIGRATE, w, &err), 0);
     /* a: the picker lists the subscription's identities */
     assert_int_equal(actions_state(f->act), ACT_ST_PICK);
     /* the current row is marked in text too (no colours), the others are not */
@@ -434,7 +434,7 @@ static void test_migrate_in_order(void **state)
     assert_non_null(strstr(actions_take_message(f->act, &e), "M: 3 steps done"));
     /* the undo list skips nothing: u reverts the label first */
     assert_int_equal(actions_undo_depth(f->act), 3);
-    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), 0);
     assert_non_null(strstr(actions_change(f->act)->path, "deployments/web"));
     actions_key(f->act, 27);
 }
@@ -443,7 +443,7 @@ static void test_migrate_cancel_and_skip(void **state)
 {
     struct fx *f = *state;
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'M', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_MIGRATE, web(f), &err), 0);
     /* a typed client id that is not a GUID is refused in place */
     actions_key(f->act, ACT_KEY_TAB);
     actions_key(f->act, 'z');
@@ -475,7 +475,7 @@ static void test_fic_limit_and_arm_403(void **state)
     struct fx *f = *state;
     struct idw_err err = {{0}};
     /* annotate first (single a) */
-    assert_int_equal(actions_start(f->act, 'a', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_ANNOTATE_SA, web(f), &err), 0);
     actions_key(f->act, ACT_KEY_ENTER);
     actions_key(f->act, 'y');
     assert_int_equal(actions_state(f->act), ACT_ST_DONE);
@@ -484,19 +484,19 @@ static void test_fic_limit_and_arm_403(void **state)
     f->ts.fic_rc = -1;
     snprintf(f->ts.fic_error, sizeof f->ts.fic_error,
              "AuthorizationFailed: no permission for federatedIdentityCredentials/write");
-    assert_int_equal(actions_start(f->act, 'f', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_CREATE_FIC, web(f), &err), 0);
     assert_int_equal(actions_key(f->act, 'y'), 1);
     assert_int_equal(actions_state(f->act), ACT_ST_FAILED);
     assert_int_equal(log_lines(f), 2);
     actions_key(f->act, '\n');
     const char *why = NULL;
-    assert_false(actions_allowed(f->act, 'f', web(f), &why));
+    assert_false(actions_allowed(f->act, ACTION_CREATE_FIC, web(f), &why));
     assert_non_null(strstr(why, "AuthorizationFailed"));
     assert_non_null(strstr(why, "id-payments"));
-    assert_int_equal(actions_start(f->act, 'f', web(f), &err), -1);
+    assert_int_equal(actions_start(f->act, ACTION_CREATE_FIC, web(f), &err), -1);
     assert_int_equal(f->ts.fic_puts, 1);
     /* the refusal was for id-payments: with the SA on another identity, f is offered again */
-    assert_int_equal(actions_start(f->act, 'a', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_ANNOTATE_SA, web(f), &err), 0);
     actions_key(f->act, ACT_KEY_TAB);
     for (const char *p = TA_CID2; *p; p++)
         actions_key(f->act, *p);
@@ -504,7 +504,7 @@ static void test_fic_limit_and_arm_403(void **state)
     actions_key(f->act, 'y');
     assert_int_equal(actions_state(f->act), ACT_ST_DONE);
     actions_key(f->act, '\n');
-    assert_true(actions_allowed(f->act, 'f', web(f), &why));
+    assert_true(actions_allowed(f->act, ACTION_CREATE_FIC, web(f), &why));
 }
 
 /* ---- the copies the server returned, against the order the watch delivers in ---- */
@@ -614,12 +614,12 @@ static void test_fresh_copy_older_than_store(void **state)
     f->ts.mirror = true;
     late_engine(f, &l);
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'x', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_PROXY_ON, web(f), &err), 0);
     assert_int_equal(actions_key(f->act, 'y'), 1);
     assert_int_equal(actions_state(f->act), ACT_ST_DONE);
     actions_key(f->act, '\n');
     /* the server: our write, then the controller's update; the store has seen both */
-    assert_int_equal(actions_start(f->act, 'R', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_RESTART, web(f), &err), 0);
     assert_string_equal(shown_rv(f), server_rv(f));
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM); /* the dry run passed */
     assert_int_equal(actions_key(f->act, 'y'), 1);
@@ -636,12 +636,12 @@ static void test_fresh_copy_chain(void **state)
     f->ts.mirror = false; /* the watch lags: the store still shows 500 */
     late_engine(f, &l);
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'x', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_PROXY_ON, web(f), &err), 0);
     assert_string_equal(shown_rv(f), "500");
     actions_key(f->act, 'y');
     actions_key(f->act, '\n');
     char *x_rv = xstrdup(server_rv(f));
-    assert_int_equal(actions_start(f->act, 'R', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_RESTART, web(f), &err), 0);
     assert_string_equal(shown_rv(f), x_rv); /* the answer of x, the store has not seen it */
     actions_key(f->act, 'y');
     assert_int_equal(actions_state(f->act), ACT_ST_DONE);
@@ -653,14 +653,14 @@ static void test_fresh_copy_chain(void **state)
     ta_store_put(f->store, o);
     cJSON_Delete(o);
     free(x_rv);
-    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), 0);
     assert_string_equal(shown_rv(f), server_rv(f)); /* R's answer */
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
     actions_key(f->act, 27);
     /* once the store moved past every version known to be older, it wins again */
     ta_store_put(f->store, ta_server_obj(&f->ts, DEPLOY_PATH));
     server_bump(f, DEPLOY_PATH, true);
-    assert_int_equal(actions_start(f->act, 'u', NULL, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_UNDO, NULL, &err), 0);
     assert_string_equal(shown_rv(f), server_rv(f));
     assert_int_equal(actions_state(f->act), ACT_ST_CONFIRM);
     actions_key(f->act, 27);
@@ -671,7 +671,7 @@ static void test_conflict_shown_from_store(void **state)
 {
     struct fx *f = *state;
     struct idw_err err = {{0}};
-    assert_int_equal(actions_start(f->act, 'w', web(f), &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), 0);
     server_bump(f, DEPLOY_PATH, true); /* someone wrote, and the watch told us at once */
     assert_int_equal(actions_key(f->act, 'y'), 1);
     assert_int_equal(actions_state(f->act), ACT_ST_CONFLICT);
@@ -685,16 +685,60 @@ static void test_conflict_shown_from_store(void **state)
 static void test_read_only(void **state)
 {
     struct fx *f = *state;
-    const char *keys = "wafpxXRMu";
-    for (const char *k = keys; *k; k++) {
+    int mutating = 0;
+    for (int k = ACTION_NONE + 1; k < ACTION__COUNT; k++) {
+        if (!action_info((enum action_id)k)->mutates)
+            continue;
+        mutating++;
         struct idw_err err = {{0}};
-        assert_int_equal(actions_start(f->act, *k, web(f), &err), -1);
+        assert_int_equal(actions_start(f->act, (enum action_id)k, web(f), &err), -1);
         assert_non_null(strstr(err.msg, "read-only"));
         const char *why = NULL;
-        assert_false(actions_allowed(f->act, *k, web(f), &why));
+        assert_false(actions_allowed(f->act, (enum action_id)k, web(f), &why));
         assert_non_null(strstr(why, "read-only"));
     }
+    assert_int_equal(mutating, 9); /* w a f p x X R M u */
     assert_int_equal(f->ts.n_reqs, 0);
+    assert_false(actions_open(f->act));
+}
+
+static void rebound_key(void *ctx, enum action_id a, char out[16])
+{
+    (void)ctx;
+    if (a == ACTION_LABEL_WI)
+        snprintf(out, 16, "W");
+    else
+        action_default_key(a, out);
+}
+
+/* The engine names an action by the key the user's keymap binds, not by a letter of its own;
+ * and only actions that change the cluster start. */
+static void test_keys_follow_binding(void **state)
+{
+    struct fx *f = *state;
+    actions_free(f->act);
+    struct actions_config cfg = {.store = f->store,
+                                 .checks = f->checks,
+                                 .context = "aks-demo",
+                                 .user = "clusterUser_demo",
+                                 .log_path = f->log,
+                                 .now = clock_fn,
+                                 .key_name = rebound_key,
+                                 .io = ta_io(&f->ts)};
+    struct idw_err err = {{0}};
+    assert_int_equal(actions_new(&cfg, &f->act, &err), 0);
+    assert_int_equal(actions_start(f->act, ACTION_LABEL_WI, web(f), &err), 0);
+    struct act_view av;
+    actions_view(f->act, &av);
+    assert_string_equal(av.title, "W: label the pod template azure.workload.identity/use=true");
+    assert_int_equal(actions_key(f->act, ACT_KEY_ESC), 0);
+    bool error = true;
+    assert_string_equal(actions_take_message(f->act, &error), "W: cancelled, nothing was applied");
+    assert_false(error);
+
+    assert_int_equal(actions_start(f->act, ACTION_HELP, web(f), &err), -1);
+    assert_non_null(strstr(err.msg, "does not change the cluster"));
+    assert_int_equal(actions_start(f->act, ACTION_NONE, web(f), &err), -1);
     assert_false(actions_open(f->act));
 }
 
@@ -714,6 +758,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fresh_copy_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_shown_from_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup_read_only, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_follow_binding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

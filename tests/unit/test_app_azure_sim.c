@@ -37,6 +37,7 @@
 #define MAX_ENV 24
 
 static pid_t sim_pid = -1;
+static bool sim_missing;
 static char state_dir[64];
 static char *env_name[MAX_ENV], *env_value[MAX_ENV];
 static size_t n_env;
@@ -119,8 +120,9 @@ static int sim_start(void **state)
     (void)state;
     unsigned port = 0;
     int rc = sim_child_start("idw-app-azsim", &sim_pid, state_dir, sizeof state_dir, &port);
+    sim_missing = rc > 0;
     if (rc != 0)
-        return rc > 0 ? 0 : -1; /* not built: every test skips */
+        return rc > 0 ? 0 : -1; /* not built: every test skips, and main says so (77) */
     snprintf(issuer, sizeof issuer,
              "https://127.0.0.1:%u/oidc/72f988bf-86f1-41af-91ab-2d7cd011db47/"
              "5c3d7f0e-9a41-4b8e-8f21-6d0c2e7a9b14/",
@@ -433,5 +435,10 @@ int main(void)
         cmocka_unit_test(test_cli_credential),
         cmocka_unit_test(test_fic_create),
     };
-    return cmocka_run_group_tests(tests, sim_start, sim_stop);
+    int rc = cmocka_run_group_tests(tests, sim_start, sim_stop);
+    if (rc == 0 && sim_missing) {
+        printf("SKIPPED: idwatch-sim is not built next to the tests\n");
+        return 77; /* the tests' SKIP_RETURN_CODE: ctest reports them skipped, not passed */
+    }
+    return rc;
 }

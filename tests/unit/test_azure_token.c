@@ -21,7 +21,6 @@
 
 #include "idwatch/azure.h"
 #include "idwatch/net.h"
-#include "idwatch/oidc.h"
 #include "test_azure_fake.h"
 
 static void test_token_response(void **state)
@@ -219,7 +218,7 @@ static cJSON *decode_part(const char *s, size_t n)
 {
     unsigned char *raw;
     size_t len;
-    assert_int_equal(oidc_b64url_decode(s, n, &raw, &len), 0);
+    assert_int_equal(b64_decode(s, n, true, &raw, &len), 0);
     cJSON *j = cJSON_ParseWithLength((char *)raw, len);
     free(raw);
     assert_non_null(j);
@@ -255,7 +254,7 @@ static int check_assertion(const char *jwt, X509 *cert, const char *client, cons
     cJSON_Delete(c);
     unsigned char *sig;
     size_t siglen;
-    assert_int_equal(oidc_b64url_decode(d2 + 1, strlen(d2 + 1), &sig, &siglen), 0);
+    assert_int_equal(b64_decode(d2 + 1, strlen(d2 + 1), true, &sig, &siglen), 0);
     EVP_PKEY *pub = X509_get0_pubkey(cert);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx;

@@ -618,7 +618,7 @@ static void test_workload_details(void **state)
     w = scen_run(&x, r);
     assert_non_null(strstr(w->federation.detail, "trailing '/'"));
     f = tf_get_code(w, CHECK_CODE_FIC_ISSUER_MISMATCH);
-    assert_int_equal(f->action, 'f');
+    assert_int_equal(f->action, ACTION_CREATE_FIC);
     assert_non_null(strstr(f->remedy, "--issuer " T_ISSUER " "));
     assert_non_null(strstr(f->remedy, "--identity-name id-api --resource-group rg"));
     assert_string_equal(w->federation.credential, "payments-api");
@@ -633,7 +633,7 @@ static void test_workload_details(void **state)
     w = scen_run(&x, r);
     assert_non_null(strstr(w->federation.detail, "client_id"));
     f = tf_get_code(w, CHECK_CODE_FED_NO_CLIENT_ID);
-    assert_int_equal(f->action, 'a');
+    assert_int_equal(f->action, ACTION_ANNOTATE_SA);
     assert_string_equal(f->remedy, "kubectl -n payments annotate serviceaccount api "
                                    "azure.workload.identity/client-id=<client_id>");
     check_free(r);
@@ -655,7 +655,7 @@ static void test_workload_details(void **state)
     r = check_new();
     w = scen_run(&x, r);
     f = tf_get_code(w, CHECK_CODE_PROJ_NOT_INJECTED);
-    assert_int_equal(f->action, 'R');
+    assert_int_equal(f->action, ACTION_RESTART);
     assert_string_equal(f->remedy, "kubectl -n payments rollout restart deployment/api");
     assert_int_equal(w->projection.pods_ok, 0);
     assert_int_equal(w->projection.pods_total, 1);
@@ -678,7 +678,7 @@ static void test_workload_details(void **state)
     r = check_new();
     w = scen_run(&x, r);
     f = tf_get_code(w, CHECK_CODE_WI_LABEL_VALUE);
-    assert_int_equal(f->action, 'w');
+    assert_int_equal(f->action, ACTION_LABEL_WI);
     assert_string_equal(f->remedy, "kubectl -n payments patch deployment api --type merge -p "
                                    "'{\"spec\":{\"template\":{\"metadata\":{\"labels\":"
                                    "{\"azure.workload.identity/use\":\"true\"}}}}}'");
@@ -756,23 +756,31 @@ static void test_tables(void **state)
         enum check_code back;
         assert_int_equal(check_code_parse(check_code_name(c), &back), 0);
         assert_int_equal(back, c);
-        char a = check_code_action(c);
-        assert_true(a == 0 || strchr("wafpxXR", a));
+        enum action_id a = check_code_action(c);
+        assert_true(a == ACTION_NONE || action_info(a)->remedy);
     }
     assert_int_equal(check_code_parse("NOPE", &(enum check_code){0}), -1);
     assert_string_equal(check_code_name(CHECK_CODE_FIC_ISSUER_MISMATCH), "FIC_ISSUER_MISMATCH");
     assert_int_equal(check_code_severity(CHECK_CODE_FIC_ISSUER_MISMATCH), CHECK_SEV_ERROR);
 
-    char *p = check_patch_json(MODEL_KIND_CRONJOB, 'p');
+    char *p = check_patch_json(MODEL_KIND_CRONJOB, ACTION_REMOVE_PI);
     assert_string_equal(p, "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":"
                            "{\"labels\":{\"aadpodidbinding\":null}}}}}}}");
     free(p);
-    p = check_patch_json(MODEL_KIND_STATEFULSET, 'x');
+    p = check_patch_json(MODEL_KIND_STATEFULSET, ACTION_PROXY_ON);
     assert_string_equal(p, "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
                            "{\"azure.workload.identity/inject-proxy-sidecar\":\"true\"}}}}}");
     free(p);
-    assert_null(check_patch_json(MODEL_KIND_POD, 'w'));
-    assert_null(check_patch_json(MODEL_KIND_DEPLOYMENT, 'R'));
+    assert_null(check_patch_json(MODEL_KIND_POD, ACTION_LABEL_WI));
+    assert_null(check_patch_json(MODEL_KIND_DEPLOYMENT, ACTION_RESTART));
+    assert_null(check_patch_json(MODEL_KIND_DEPLOYMENT, ACTION_NONE));
+    assert_null(check_patch_json(MODEL_KIND_DEPLOYMENT, ACTION__COUNT));
+    p = check_patch_expiration(MODEL_KIND_CRONJOB);
+    assert_string_equal(p, "{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":"
+                           "{\"annotations\":{\"azure.workload.identity/service-account-token-"
+                           "expiration\":\"3600\"}}}}}}}");
+    free(p);
+    assert_null(check_patch_expiration(MODEL_KIND_POD));
 }
 
 int main(void)

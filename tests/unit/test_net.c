@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -230,12 +231,51 @@ static void test_timers(void **state)
     net_free(n);
 }
 
+/* The CA bundle: the system store first, then --ca-file, in one PEM; no file, no bundle; a file
+ * that cannot be read is an error naming --ca-file. */
+static void test_ca_bundle(void **state)
+{
+    (void)state;
+    char sys_path[] = "/tmp/idw-ca-sys.XXXXXX", extra_path[] = "/tmp/idw-ca-extra.XXXXXX";
+    int fs = mkstemp(sys_path), fe = mkstemp(extra_path);
+    assert_true(fs >= 0 && fe >= 0);
+    assert_int_equal(write(fs, "SYSTEM\n", 7), 7);
+    assert_int_equal(write(fe, "EXTRA\n", 6), 6);
+    close(fs);
+    close(fe);
+    const char *old = getenv("SSL_CERT_FILE");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("SSL_CERT_FILE", sys_path, 1);
+
+    char *pem;
+    size_t len;
+    struct idw_err err = {{0}};
+    assert_int_equal(net_ca_bundle(NULL, &pem, &len, &err), 0);
+    assert_null(pem);
+    assert_int_equal(len, 0);
+    assert_int_equal(net_ca_bundle(extra_path, &pem, &len, &err), 0);
+    assert_string_equal(pem, "SYSTEM\n\nEXTRA\n");
+    assert_int_equal(len, strlen(pem));
+    free(pem);
+    assert_int_equal(net_ca_bundle("/nonexistent/idw-ca.pem", &pem, &len, &err), -1);
+    assert_non_null(strstr(err.msg, "--ca-file"));
+
+    if (saved)
+        setenv("SSL_CERT_FILE", saved, 1);
+    else
+        unsetenv("SSL_CERT_FILE");
+    free(saved);
+    unlink(sys_path);
+    unlink(extra_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guard_table), cmocka_unit_test(test_guard_in_net_start),
         cmocka_unit_test(test_backoff),     cmocka_unit_test(test_redact),
         cmocka_unit_test(test_lines),       cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_ca_bundle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,35 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    char key;
-    const char *name;
-} kinds[ACT__COUNT] = {
-#define X(id, key, name) [ACT_##id] = {key, name},
-    ACT_KINDS(X)
-#undef X
-};
-
-char act_kind_key(enum act_kind k)
-{
-    return (unsigned)k < ACT__COUNT ? kinds[k].key : '?';
-}
-
-const char *act_kind_name(enum act_kind k)
-{
-    return (unsigned)k < ACT__COUNT ? kinds[k].name : "?";
-}
-
-int act_kind_from_key(int key, enum act_kind *out)
-{
-    for (int i = 0; i < ACT__COUNT; i++)
-        if (kinds[i].key == key) {
-            *out = (enum act_kind)i;
-            return 0;
-        }
-    return -1;
-}
-
 /* ---- names ------------------------------------------------------------------------------ */
 
 static uint32_t fnv1a(const char *s)
@@ -326,12 +297,12 @@ bool act_wi_healthy(const struct check_workload *w, const char **why)
     return r == NULL;
 }
 
-static int build_template_key(enum act_kind k, const struct act_world *wd,
+static int build_template_key(enum action_id k, const struct act_world *wd,
                               const struct check_workload *w, struct act_change *c,
                               struct idw_err *err)
 {
     const char *kind = model_kind_name(w->kind);
-    if (w->kind == MODEL_KIND_POD && k != ACT_REMOVE_PI)
+    if (w->kind == MODEL_KIND_POD && k != ACTION_REMOVE_PI)
         return idw_err_set(err,
                            "%s/%s is a bare pod: no controller re-creates it, so changing it "
                            "does nothing; recreate it instead",
@@ -340,7 +311,7 @@ static int build_template_key(enum act_kind k, const struct act_world *wd,
     if (workload_target(wd, w, &t, err) != 0)
         return -1;
     switch (k) {
-    case ACT_LABEL_WI: {
+    case ACTION_LABEL_WI: {
         const char *cur = target_get(&t, ACT_MAP_LABELS, WI_LABEL_USE);
         if (str_eq(cur, "true"))
             return idw_err_set(err, "%s %s/%s: the pod template is already labelled %s=true", kind,
@@ -354,7 +325,7 @@ static int build_template_key(enum act_kind k, const struct act_world *wd,
         act_change_warn(c, "changing the pod template starts a rollout (new pods)");
         break;
     }
-    case ACT_REMOVE_PI: {
+    case ACTION_REMOVE_PI: {
         const char *cur = target_get(&t, ACT_MAP_LABELS, PI_LABEL_BINDING);
         if (!cur)
             return idw_err_set(err, "%s %s/%s has no %s label", kind, w->namespace_, w->name,
@@ -379,7 +350,7 @@ static int build_template_key(enum act_kind k, const struct act_world *wd,
         }
         break;
     }
-    case ACT_PROXY_ON: {
+    case ACTION_PROXY_ON: {
         const char *cur = target_get(&t, ACT_MAP_ANNOTATIONS, WI_ANN_PROXY_SIDECAR);
         if (cur)
             return idw_err_set(err, "%s %s/%s already has %s=%s", kind, w->namespace_, w->name,
@@ -388,7 +359,7 @@ static int build_template_key(enum act_kind k, const struct act_world *wd,
         act_change_warn(c, "hostNetwork pods cannot get the proxy: the webhook rejects them");
         break;
     }
-    case ACT_PROXY_OFF: {
+    case ACTION_PROXY_OFF: {
         const char *cur = target_get(&t, ACT_MAP_ANNOTATIONS, WI_ANN_PROXY_SIDECAR);
         if (!cur)
             return idw_err_set(err, "%s %s/%s has no %s annotation", kind, w->namespace_, w->name,
@@ -396,7 +367,7 @@ static int build_template_key(enum act_kind k, const struct act_world *wd,
         edit_add(c, ACT_MAP_ANNOTATIONS, WI_ANN_PROXY_SIDECAR, NULL, cur);
         break;
     }
-    case ACT_RESTART: {
+    case ACTION_RESTART: {
         if (w->kind == MODEL_KIND_CRONJOB)
             return idw_err_set(err,
                                "CronJob %s/%s: its next job uses the current template; "
@@ -559,7 +530,7 @@ static int build_fic(const struct act_world *wd, const struct check_workload *w,
     return 0;
 }
 
-int act_build(enum act_kind k, const struct act_world *world, const struct check_workload *w,
+int act_build(enum action_id k, const struct act_world *world, const struct check_workload *w,
               const struct act_params *p, struct act_change *out, struct idw_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -569,14 +540,18 @@ int act_build(enum act_kind k, const struct act_world *world, const struct check
         return idw_err_set(err, "select a workload first");
     int rc;
     switch (k) {
-    case ACT_ANNOTATE_SA: rc = build_annotate(world, w, p, out, err); break;
-    case ACT_CREATE_FIC: rc = build_fic(world, w, p, out, err); break;
-    case ACT_LABEL_WI:
-    case ACT_REMOVE_PI:
-    case ACT_PROXY_ON:
-    case ACT_PROXY_OFF:
-    case ACT_RESTART: rc = build_template_key(k, world, w, out, err); break;
-    default: rc = idw_err_set(err, "undo is built from the undo record"); break;
+    case ACTION_ANNOTATE_SA: rc = build_annotate(world, w, p, out, err); break;
+    case ACTION_CREATE_FIC: rc = build_fic(world, w, p, out, err); break;
+    case ACTION_LABEL_WI:
+    case ACTION_REMOVE_PI:
+    case ACTION_PROXY_ON:
+    case ACTION_PROXY_OFF:
+    case ACTION_RESTART: rc = build_template_key(k, world, w, out, err); break;
+    case ACTION_UNDO: rc = idw_err_set(err, "undo is built from the undo record"); break;
+    default:
+        rc = idw_err_set(err, "%s is not one change",
+                         action_info(k) ? action_info(k)->name : "no action");
+        break;
     }
     if (rc != 0)
         act_change_free(out);
@@ -594,7 +569,7 @@ int act_build_undo(const struct act_change *applied, const struct act_target *no
                            applied->object ? applied->object : "the credential",
                            applied->fic_name ? applied->fic_name : "?",
                            applied->identity_name ? applied->identity_name : "?");
-    out->kind = ACT_UNDO;
+    out->kind = ACTION_UNDO;
     out->undo_of = applied->kind;
     bool changed = false;
     for (size_t i = 0; i < applied->n_edits; i++) {
@@ -616,23 +591,23 @@ int act_build_undo(const struct act_change *applied, const struct act_target *no
     return 0;
 }
 
-size_t act_migrate_plan(const struct check_workload *w, enum act_kind out[ACT_PLAN_MAX])
+size_t act_migrate_plan(const struct check_workload *w, enum action_id out[ACT_PLAN_MAX])
 {
     size_t n = 0;
     bool labelled = w->mechanism == CHECK_MECH_WI || w->mechanism == CHECK_MECH_BOTH;
     bool no_cid = w->federation.status == CHECK_FED_NO_CLIENT_ID || !w->federation.client_id;
     if (no_cid)
-        out[n++] = ACT_ANNOTATE_SA;
+        out[n++] = ACTION_ANNOTATE_SA;
     if (no_cid || w->federation.status == CHECK_FED_MISSING)
-        out[n++] = ACT_CREATE_FIC;
+        out[n++] = ACTION_CREATE_FIC;
     bool controlled = w->kind != MODEL_KIND_POD;
     if (!labelled && controlled)
-        out[n++] = ACT_LABEL_WI;
+        out[n++] = ACTION_LABEL_WI;
     if (labelled && controlled && w->kind != MODEL_KIND_CRONJOB &&
         (w->projection.status == CHECK_PROJ_NOT_INJECTED ||
          w->projection.status == CHECK_PROJ_PARTIAL))
-        out[n++] = ACT_RESTART;
+        out[n++] = ACTION_RESTART;
     if (w->pi_selector && act_wi_healthy(w, NULL))
-        out[n++] = ACT_REMOVE_PI;
+        out[n++] = ACTION_REMOVE_PI;
     return n;
 }

@@ -62,11 +62,13 @@ static void add_str(cJSON *o, const char *k, const char *v)
 static cJSON *change_json(const struct act_change *c)
 {
     cJSON *ch = cJSON_CreateObject();
-    char key[2] = {act_kind_key(c->kind), '\0'};
+    /* the action's default key names it (stable across rebindings) */
+    char key[16];
+    action_default_key(c->kind, key);
     cJSON_AddStringToObject(ch, "key", key);
-    if (c->kind == ACT_UNDO) {
-        char of[2] = {act_kind_key(c->undo_of), '\0'};
-        cJSON_AddStringToObject(ch, "undo_of", of);
+    if (c->kind == ACTION_UNDO) {
+        action_default_key(c->undo_of, key);
+        cJSON_AddStringToObject(ch, "undo_of", key);
     }
     if (c->target == ACT_TARGET_ARM) {
         cJSON_AddStringToObject(ch, "method", "PUT");

@@ -57,7 +57,7 @@ static int load_kubeconfig(const struct app_options *opt, struct kubeconfig **kc
     return kubeconfig_load(&src, kc, err);
 }
 
-static enum report_format report_format_of(enum app_output o)
+static enum report_format output_format_of(enum app_output o)
 {
     switch (o) {
     case APP_OUTPUT_JSON: return REPORT_JSON;
@@ -134,7 +134,7 @@ int app_run_report(const struct app_options *opt)
         struct idw_buf out = {0};
         const struct kubeconfig_resolved *cfg = session_config(s);
         struct report_meta meta = {.context = cfg->context, .server = cfg->server};
-        report_render(&out, report_format_of(opt->output), session_checks(s), &meta);
+        report_render(&out, output_format_of(opt->output), session_checks(s), &meta);
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
         buf_free(&out);
         rc = report_exit_code(session_checks(s));
@@ -158,7 +158,7 @@ struct app {
     struct session *session;
     struct view *view;
     struct actions *actions;
-    struct actions_io_kube kio;
+    struct app_actions_io kio;
     struct dialog_line *dlg_lines; /* the dialog's lines, copied from the actions engine */
     size_t dlg_cap;
     bool terminal_gone;
@@ -249,15 +249,13 @@ static uint64_t dlg_version(void *ctx)
     return actions_version(a->actions);
 }
 
-static int cb_action(void *ctx, enum keymap_action act, const struct check_workload *w,
+static int cb_action(void *ctx, enum action_id act, const struct check_workload *w,
                      struct idw_err *err)
 {
     struct app *a = ctx;
     if (!a->actions)
         return idw_err_set(err, "actions are not available");
-    char key[16];
-    keymap_first_key(act, key);
-    if (actions_start(a->actions, key[0], w, err) != 0)
+    if (actions_start(a->actions, act, w, err) != 0)
         return -1;
     struct dialog_source src = {.ctx = a, .content = dlg_content, .key = dlg_key,
                                 .version = dlg_version};
@@ -265,15 +263,22 @@ static int cb_action(void *ctx, enum keymap_action act, const struct check_workl
     return 0;
 }
 
-static bool cb_gate(void *ctx, enum keymap_action act, const struct check_workload *w,
-                    const char **why)
+static bool cb_gate(void *ctx, enum action_id act, const struct check_workload *w, const char **why)
 {
     struct app *a = ctx;
     if (!a->actions)
         return true;
-    char key[16];
-    keymap_first_key(act, key);
-    return actions_allowed(a->actions, key[0], w, why);
+    return actions_allowed(a->actions, act, w, why);
+}
+
+/* The key the view binds to an action, for the engine's titles and messages. */
+static void cb_key_name(void *ctx, enum action_id act, char out[16])
+{
+    struct app *a = ctx;
+    if (a->view)
+        view_action_key(a->view, act, out);
+    else
+        action_default_key(act, out);
 }
 
 /* The actions engine of the current session. */
@@ -289,8 +294,10 @@ static int app_actions_new(struct app *a, struct idw_err *err)
         .user = cfg->user_name,
         .read_only = a->opt->read_only,
         .window_seconds = a->opt->log_window,
+        .key_name = cb_key_name,
+        .key_ctx = a,
     };
-    actions_io_kube(&a->kio, &ac.io);
+    app_actions_io_init(&a->kio, &ac.io);
     return actions_new(&ac, &a->actions, err);
 }
 

@@ -88,15 +88,8 @@ void azure_cluster_free(struct azure_cluster *c)
     free(c->private_fqdn);
     free(c->tenant_id);
     free(c->issuer_url);
-    for (size_t i = 0; i < c->n_pod_identities; i++) {
-        struct model_managed_pod_identity *p = &c->pod_identities[i];
-        free(p->name);
-        free(p->namespace_);
-        free(p->binding_selector);
-        free(p->client_id);
-        free(p->resource_id);
-        free(p->provisioning_state);
-    }
+    for (size_t i = 0; i < c->n_pod_identities; i++)
+        model_managed_pod_identity_free(&c->pod_identities[i]);
     free(c->pod_identities);
     memset(c, 0, sizeof *c);
 }
@@ -305,18 +298,6 @@ void azure_identity_page_free(struct azure_identity_page *p)
 
 /* ---- federated identity credentials (ARM and Graph) ---- */
 
-void azure_fic_free(struct model_fic *f)
-{
-    free(f->name);
-    free(f->issuer);
-    free(f->subject);
-    for (size_t i = 0; i < f->n_audiences; i++)
-        free(f->audiences[i]);
-    free(f->audiences);
-    free(f->id);
-    memset(f, 0, sizeof *f);
-}
-
 static int fic_decode(const cJSON *it, struct model_fic *out)
 {
     memset(out, 0, sizeof *out);
@@ -330,7 +311,7 @@ static int fic_decode(const cJSON *it, struct model_fic *out)
     out->subject = jstr(src, "subject");
     const cJSON *aud = jget(src, "audiences");
     if (!out->name || !out->issuer || !cJSON_IsArray(aud)) {
-        azure_fic_free(out);
+        model_fic_free(out);
         return -1;
     }
     size_t n = (size_t)cJSON_GetArraySize(aud);
@@ -385,7 +366,7 @@ int azure_parse_fic_list(const char *json, size_t len, struct azure_fic_page *ou
 void azure_fic_page_free(struct azure_fic_page *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        azure_fic_free(&p->items[i]);
+        model_fic_free(&p->items[i]);
     free(p->items);
     free(p->next_link);
     memset(p, 0, sizeof *p);

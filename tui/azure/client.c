@@ -208,7 +208,7 @@ static void ident_clear(struct ident *x)
 {
     model_identity_free(&x->m);
     for (size_t i = 0; i < x->n_acc; i++)
-        azure_fic_free(&x->acc[i]);
+        model_fic_free(&x->acc[i]);
     free(x->acc);
     memset(x, 0, sizeof *x);
 }
@@ -224,7 +224,7 @@ static void fic_op_free(struct fic_op *op)
     free((char *)op->spec.audience);
     free(op->body);
     for (size_t i = 0; i < op->n_have; i++)
-        azure_fic_free(&op->have[i]);
+        model_fic_free(&op->have[i]);
     free(op->have);
     free(op);
 }
@@ -923,7 +923,7 @@ static struct ident *job_ident(struct azure *az, const struct job *j)
 static void ident_set_error(struct ident *x, const char *line, int64_t now)
 {
     for (size_t i = 0; i < x->m.n_fics; i++)
-        azure_fic_free(&x->m.fics[i]);
+        model_fic_free(&x->m.fics[i]);
     free(x->m.fics);
     x->m.fics = NULL;
     x->m.n_fics = 0;
@@ -936,7 +936,7 @@ static void ident_set_error(struct ident *x, const char *line, int64_t now)
 static void acc_clear(struct ident *x)
 {
     for (size_t i = 0; i < x->n_acc; i++)
-        azure_fic_free(&x->acc[i]);
+        model_fic_free(&x->acc[i]);
     free(x->acc);
     x->acc = NULL;
     x->n_acc = x->cap_acc = 0;
@@ -998,7 +998,7 @@ static void on_fics(struct azure *az, struct job *j, const struct azure_http_res
     }
     azure_fic_page_free(&page);
     for (size_t i = 0; i < x->m.n_fics; i++)
-        azure_fic_free(&x->m.fics[i]);
+        model_fic_free(&x->m.fics[i]);
     free(x->m.fics);
     x->m.fics = x->acc;
     x->m.n_fics = x->n_acc;
@@ -1026,7 +1026,7 @@ static bool guid_like(const char *s)
     return true;
 }
 
-static struct ident *app_find(struct azure *az, const char *client_id, size_t *index)
+static struct ident *ident_find_app(struct azure *az, const char *client_id, size_t *index)
 {
     for (size_t i = 0; i < az->n_apps; i++)
         if (strcasecmp(az->apps[i].m.client_id, client_id) == 0) {
@@ -1062,7 +1062,7 @@ static void stage_fics(struct azure *az)
         if (app) {
             if (!guid_like(cid))
                 continue; /* not a client id at all: the checks will say so */
-            x = app_find(az, cid, &idx);
+            x = ident_find_app(az, cid, &idx);
         } else {
             x = &az->ids[idx];
         }

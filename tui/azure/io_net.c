@@ -12,7 +12,6 @@
 
 #include "idwatch/azure.h"
 #include "idwatch/net.h"
-#include "idwatch/oidc.h"
 
 extern char **environ;
 
@@ -270,7 +269,7 @@ int azure_io_net_new(struct net *n, const char *ca_file, struct azure_io *out, s
 {
     struct io_net *io = xcalloc(1, sizeof *io);
     io->n = n;
-    if (oidc_ca_bundle(ca_file, &io->ca, &io->ca_len, err) != 0) {
+    if (net_ca_bundle(ca_file, &io->ca, &io->ca_len, err) != 0) {
         free(io);
         return -1;
     }

@@ -17,7 +17,6 @@
 #include <openssl/x509.h>
 
 #include "idwatch/azure.h"
-#include "idwatch/oidc.h"
 
 /* Locale-independent (the program may run in a UTF-8 locale for ncurses). */
 static bool ascii_alnum(unsigned char c)
@@ -326,7 +325,7 @@ static void uuid4(char out[37])
 static char *json_b64(cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
-    char *b = oidc_b64url_encode(s, strlen(s));
+    char *b = b64_encode(s, strlen(s), true);
     cJSON_free(s);
     return b;
 }
@@ -371,7 +370,7 @@ char *azure_cert_assertion(const struct azure_cert *c, const char *client_id, co
         ssl_fail(err, "client assertion", "cannot sign");
         goto out;
     }
-    char *s64 = oidc_b64url_encode(sig, siglen);
+    char *s64 = b64_encode(sig, siglen, true);
     jwt = xasprintf("%s.%s", input, s64);
     free(s64);
 out:

@@ -1276,7 +1276,7 @@ static void wl_projection(struct wctx *x)
     long long secs;
     if (exp && (!parse_int(exp, &secs) || secs < EXP_MIN || secs > EXP_MAX)) {
         v.value = exp;
-        char *patch = exp_on_pod ? check_patch_json(w->kind, 'e') : NULL;
+        char *patch = exp_on_pod ? check_patch_expiration(w->kind) : NULL;
         v.patch = patch;
         finding_add(&x->fl,
                     exp_on_pod ? CHECK_CODE_PROJ_INVALID_EXPIRATION_POD

@@ -28,13 +28,13 @@ NAME_FN(check_source_state_name, enum check_source_state, CHECK_SOURCE_STATES, C
 struct code_def {
     const char *name;
     enum check_severity severity;
-    char action;
+    enum action_id action;
     const char *message;
     const char *remedy;
 };
 
 static const struct code_def codes[] = {
-#define X(code, sev, key, msg, remedy) {#code, CHECK_SEV_##sev, key, msg, remedy},
+#define X(code, sev, action, msg, remedy) {#code, CHECK_SEV_##sev, ACTION_##action, msg, remedy},
     CHECK_FINDINGS(X)
 #undef X
 };
@@ -49,9 +49,9 @@ enum check_severity check_code_severity(enum check_code c)
     return (unsigned)c < CHECK_CODE__COUNT ? codes[c].severity : CHECK_SEV_INFO;
 }
 
-char check_code_action(enum check_code c)
+enum action_id check_code_action(enum check_code c)
 {
-    return (unsigned)c < CHECK_CODE__COUNT ? codes[c].action : 0;
+    return (unsigned)c < CHECK_CODE__COUNT ? codes[c].action : ACTION_NONE;
 }
 
 int check_code_parse(const char *name, enum check_code *out)
@@ -71,25 +71,34 @@ const char *check_kind_res(enum model_workload_kind k)
     return (unsigned)k < MODEL_KIND__COUNT ? res[k] : "pod";
 }
 
-char *check_patch_json(enum model_workload_kind k, char key)
+/* The merge patch setting inner as the pod template's metadata of a workload of kind k. */
+static char *template_patch(enum model_workload_kind k, const char *inner)
 {
-    const char *inner;
-    switch (key) {
-    case 'w': inner = "{\"labels\":{\"" WI_LABEL_USE "\":\"true\"}}"; break;
-    case 'p': inner = "{\"labels\":{\"" PI_LABEL_BINDING "\":null}}"; break;
-    case 'x': inner = "{\"annotations\":{\"" WI_ANN_PROXY_SIDECAR "\":\"true\"}}"; break;
-    case 'X': inner = "{\"annotations\":{\"" WI_ANN_PROXY_SIDECAR "\":null}}"; break;
-    case 'e': /* not a key: resets a bad token-expiration annotation on the template */
-        inner = "{\"annotations\":{\"" WI_ANN_TOKEN_EXPIRATION "\":\"3600\"}}";
-        break;
-    default: return NULL;
-    }
     if (k == MODEL_KIND_POD || (unsigned)k >= MODEL_KIND__COUNT)
         return NULL;
     if (k == MODEL_KIND_CRONJOB)
         return xasprintf("{\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"metadata\":%s}}}}}",
                          inner);
     return xasprintf("{\"spec\":{\"template\":{\"metadata\":%s}}}", inner);
+}
+
+/* What each template-patching action sets in the pod template's metadata. */
+static const char *const template_edits[ACTION__COUNT] = {
+    [ACTION_LABEL_WI] = "{\"labels\":{\"" WI_LABEL_USE "\":\"true\"}}",
+    [ACTION_REMOVE_PI] = "{\"labels\":{\"" PI_LABEL_BINDING "\":null}}",
+    [ACTION_PROXY_ON] = "{\"annotations\":{\"" WI_ANN_PROXY_SIDECAR "\":\"true\"}}",
+    [ACTION_PROXY_OFF] = "{\"annotations\":{\"" WI_ANN_PROXY_SIDECAR "\":null}}",
+};
+
+char *check_patch_json(enum model_workload_kind k, enum action_id a)
+{
+    const char *inner = (unsigned)a < ACTION__COUNT ? template_edits[a] : NULL;
+    return inner ? template_patch(k, inner) : NULL;
+}
+
+char *check_patch_expiration(enum model_workload_kind k)
+{
+    return template_patch(k, "{\"annotations\":{\"" WI_ANN_TOKEN_EXPIRATION "\":\"3600\"}}");
 }
 
 /* ---- template expansion ------------------------------------------------------------------ */
@@ -178,9 +187,8 @@ void finding_add(struct finding_list *l, enum check_code code, const struct fvar
     const struct code_def *def = &codes[code];
     struct fvars vv = *v;
     char *patch = NULL;
-    char action = def->action;
-    if (vv.wkind >= 0 && !vv.patch &&
-        (action == 'w' || action == 'p' || action == 'x' || action == 'X')) {
+    enum action_id action = def->action;
+    if (vv.wkind >= 0 && !vv.patch) {
         patch = check_patch_json((enum model_workload_kind)vv.wkind, action);
         vv.patch = patch;
     }
@@ -198,12 +206,12 @@ void finding_add(struct finding_list *l, enum check_code code, const struct fvar
     bool uses_template = strstr(def->remedy, "${patch}") || strstr(def->remedy, "rollout restart");
     if (vv.wkind == MODEL_KIND_POD && uses_template) {
         /* A bare pod has no template to patch and nothing restarts it: it must be recreated. */
-        action = 0;
+        action = ACTION_NONE;
         f->remedy = expand("kubectl -n ${ns} get pod ${name} -o yaml > pod.yaml   # fix it there, "
                            "then: kubectl replace --force -f pod.yaml",
                            &vv);
-    } else if (vv.wkind == MODEL_KIND_CRONJOB && action == 'R') {
-        action = 0; /* there is nothing to roll: the next job gets new pods */
+    } else if (vv.wkind == MODEL_KIND_CRONJOB && action == ACTION_RESTART) {
+        action = ACTION_NONE; /* there is nothing to roll: the next job gets new pods */
         f->remedy = expand("kubectl -n ${ns} create job --from=cronjob/${name} ${name}-idwatch   "
                            "# or wait for the next run",
                            &vv);

@@ -402,7 +402,7 @@ void model_nmi_request_free(struct model_nmi_request *r)
 
 /* ---- Azure --------------------------------------------------------------------------------- */
 
-static void fic_free(struct model_fic *f)
+void model_fic_free(struct model_fic *f)
 {
     free(f->name);
     free(f->issuer);
@@ -411,6 +411,18 @@ static void fic_free(struct model_fic *f)
         free(f->audiences[i]);
     free(f->audiences);
     free(f->id);
+    memset(f, 0, sizeof *f);
+}
+
+void model_managed_pod_identity_free(struct model_managed_pod_identity *p)
+{
+    free(p->name);
+    free(p->namespace_);
+    free(p->binding_selector);
+    free(p->client_id);
+    free(p->resource_id);
+    free(p->provisioning_state);
+    memset(p, 0, sizeof *p);
 }
 
 void model_identity_free(struct model_identity *i)
@@ -427,7 +439,7 @@ void model_identity_free(struct model_identity *i)
     free(i->location);
     free(i->fic_error);
     for (size_t k = 0; k < i->n_fics; k++)
-        fic_free(&i->fics[k]);
+        model_fic_free(&i->fics[k]);
     free(i->fics);
     memset(i, 0, sizeof *i);
 }
@@ -445,15 +457,8 @@ void model_azure_free(struct model_azure *a)
     free(a->cluster_name);
     free(a->tenant_id);
     free(a->oidc_issuer_url);
-    for (size_t i = 0; i < a->n_managed_identities; i++) {
-        struct model_managed_pod_identity *m = &a->managed_identities[i];
-        free(m->name);
-        free(m->namespace_);
-        free(m->binding_selector);
-        free(m->client_id);
-        free(m->resource_id);
-        free(m->provisioning_state);
-    }
+    for (size_t i = 0; i < a->n_managed_identities; i++)
+        model_managed_pod_identity_free(&a->managed_identities[i]);
     free(a->managed_identities);
     free(a->identities_error);
     for (size_t i = 0; i < a->n_identities; i++)

@@ -312,8 +312,10 @@ static void text_finding(struct idw_buf *out, const struct check_finding *f)
     if (f->remedy) {
         char *rm = clean(f->remedy);
         buf_printf(out, "          remedy:   %s\n", rm);
-        if (f->action)
-            buf_printf(out, "          (key '%c' in the dashboard applies it)\n", f->action);
+        char key[16];
+        action_default_key(f->action, key);
+        if (key[0])
+            buf_printf(out, "          (key '%s' in the dashboard applies it)\n", key);
         free(rm);
     }
 }

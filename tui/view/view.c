@@ -233,22 +233,27 @@ void view_set_gate_version(struct view *v, uint64_t (*version)(void *ctx))
 }
 
 /* Read-only gating plus the app's per-object permission (SSAR, learnt 403s). */
-static bool view_key_allowed(const struct view *v, enum keymap_action a,
-                             const struct check_workload *w, const char **why)
+static bool view_key_allowed(const struct view *v, enum action_id a, const struct check_workload *w,
+                             const char **why)
 {
-    if (!keymap_allowed(a, v->cfg.read_only, why))
+    if (!action_allowed(a, v->cfg.read_only, why))
         return false;
-    const struct keymap_info *in = keymap_info(a);
+    const struct action_info *in = action_info(a);
     return !(in && in->mutates && v->gate && !v->gate(v->gate_ctx, a, w, why));
 }
 
-static void dialog_key(struct view *v, int key)
+static void key_to_dialog(struct view *v, int key)
 {
     if (v->dlg.key(v->dlg.ctx, dialog_map_key(key)) == 0)
         v->dlg_open = false;
 }
 
 /* ---- small helpers ---- */
+
+void view_action_key(const struct view *v, enum action_id a, char out[16])
+{
+    keymap_first_key(&v->km, a, out);
+}
 
 int64_t view_now(void)
 {
@@ -380,7 +385,8 @@ static int put_text(struct view *v, int y, int x, enum theme_role role, const ch
 
 /* ---- rows ---- */
 
-static const struct model_workload *store_wl(const struct view *v, const struct check_workload *cw)
+static const struct model_workload *workload_of(const struct view *v,
+                                                const struct check_workload *cw)
 {
     return v->cfg.store ? store_get_workload(v->cfg.store, cw->kind, cw->namespace_, cw->name)
                         : NULL;
@@ -418,7 +424,7 @@ static void fill_row(struct view *v, struct wtable_row *r, const struct check_wo
                      size_t idx)
 {
     memset(r, 0, sizeof *r);
-    const struct model_workload *w = store_wl(v, cw);
+    const struct model_workload *w = workload_of(v, cw);
     r->ns = cw->namespace_;
     r->name = cw->name;
     r->kind = model_kind_name(cw->kind);
@@ -477,7 +483,7 @@ static void rebuild_rows(struct view *v)
         if (v->ns_filter && !str_eq(v->ns_filter, cw->namespace_))
             continue;
         if (v->have_scope_sel) {
-            const struct model_workload *w = store_wl(v, cw);
+            const struct model_workload *w = workload_of(v, cw);
             if (!w || !selector_match(&v->scope_sel, &w->meta.labels))
                 continue;
         }
@@ -576,7 +582,7 @@ static int cmp_act(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-static int spark_width(void)
+static int activity_spark_width(void)
 {
     int w = COLS - 56;
     if (w > VIEW_SPARK_MAX)
@@ -595,7 +601,7 @@ static void rebuild_activity(struct view *v)
         return;
     size_t n = store_nmi_count(s), cap = 0;
     int64_t window = v->cfg.log_window > 0 ? v->cfg.log_window : 3600;
-    int nb = spark_width();
+    int nb = activity_spark_width();
     for (size_t i = 0; i < n; i++) {
         const struct model_nmi_request *r = store_nmi_at(s, i);
         if (r->time <= v->now - window)
@@ -635,6 +641,65 @@ static void detail_kv(struct vlines *l, const struct model_kvlist *kv, const cha
                    kv->items[i].value ? kv->items[i].value : "");
 }
 
+/* The detail's findings: each with its evidence, remedy and the key that applies it (as bound
+ * now, greyed with the reason when it may not run). */
+static void detail_findings(struct view *v, struct vlines *l, const struct check_workload *cw)
+{
+    vlines_add(l, THEME_DEFAULT, "%s", "");
+    vlines_add(l, THEME_COLUMN, "Findings (%zu): %d error%s, %d warning%s", cw->n_findings,
+               cw->n_errors, cw->n_errors == 1 ? "" : "s", cw->n_warnings,
+               cw->n_warnings == 1 ? "" : "s");
+    if (!cw->n_findings)
+        vlines_add(l, THEME_OK, "  %s nothing to fix", v->term.utf8 ? "\u2713" : "+");
+    for (size_t i = 0; i < cw->n_findings; i++) {
+        const struct check_finding *f = &cw->findings[i];
+        const struct cell_def *sc = &sevname_cells[(unsigned)f->severity % CHECK_SEV__COUNT];
+        vlines_add(l, sc->role, "  %s %s: %s", cell_text(v, sc), check_code_name(f->code),
+                   f->message ? f->message : "");
+        if (f->evidence)
+            vlines_add(l, THEME_DIM, "      evidence: %s", f->evidence);
+        if (f->remedy)
+            vlines_add(l, THEME_DEFAULT, "      remedy:   %s", f->remedy);
+        char key[16];
+        keymap_first_key(&v->km, f->action, key);
+        if (!key[0])
+            continue; /* nothing to apply, or the action has no key */
+        const char *why = NULL;
+        bool ok = view_key_allowed(v, f->action, cw, &why);
+        if (ok)
+            vlines_add(l, THEME_HINT_LABEL, "      key:      %s  applies this remedy", key);
+        else
+            vlines_add(l, THEME_HINT_OFF, "      key:      %s  (%s)", key,
+                       why ? why : "not allowed");
+    }
+}
+
+/* The federated credentials of the identity the service account names, the matching one marked. */
+static void detail_fics(struct vlines *l, const struct store *s, const struct check_workload *cw)
+{
+    const struct model_azure *az = s ? store_azure(s) : NULL;
+    const struct model_identity *id =
+        az && cw->federation.client_id
+            ? model_azure_identity_by_client_id(az, cw->federation.client_id)
+            : NULL;
+    if (id) {
+        vlines_add(l, THEME_DEFAULT, "  federated credentials on %s (%zu)",
+                   id->name ? id->name : "?", id->n_fics);
+        if (id->fic_state == MODEL_AZ_ERROR && id->fic_error)
+            vlines_add(l, THEME_ERR, "    could not list: %s", id->fic_error);
+        for (size_t i = 0; i < id->n_fics; i++) {
+            const struct model_fic *fic = &id->fics[i];
+            bool match = str_eq(fic->name, cw->federation.credential);
+            vlines_add(l, match ? THEME_MARK : THEME_DEFAULT, "    %s %s", match ? ">" : "-",
+                       fic->name ? fic->name : "?");
+            vlines_add(l, THEME_DIM, "        issuer  %s", fic->issuer ? fic->issuer : "-");
+            vlines_add(l, THEME_DIM, "        subject %s", fic->subject ? fic->subject : "-");
+            for (size_t a = 0; a < fic->n_audiences; a++)
+                vlines_add(l, THEME_DIM, "        audience %s", fic->audiences[a]);
+        }
+    }
+}
+
 static void build_detail(struct view *v)
 {
     struct vlines *l = &v->detail;
@@ -654,30 +719,7 @@ static void build_detail(struct view *v)
     vlines_add(l, THEME_DEFAULT, "  service account %s",
                cw->service_account ? cw->service_account : "-");
 
-    vlines_add(l, THEME_DEFAULT, "%s", "");
-    vlines_add(l, THEME_COLUMN, "Findings (%zu): %d error%s, %d warning%s", cw->n_findings,
-               cw->n_errors, cw->n_errors == 1 ? "" : "s", cw->n_warnings,
-               cw->n_warnings == 1 ? "" : "s");
-    if (!cw->n_findings)
-        vlines_add(l, THEME_OK, "  %s nothing to fix", v->term.utf8 ? "\u2713" : "+");
-    for (size_t i = 0; i < cw->n_findings; i++) {
-        const struct check_finding *f = &cw->findings[i];
-        const struct cell_def *sc = &sevname_cells[(unsigned)f->severity % CHECK_SEV__COUNT];
-        vlines_add(l, sc->role, "  %s %s: %s", cell_text(v, sc), check_code_name(f->code),
-                   f->message ? f->message : "");
-        if (f->evidence)
-            vlines_add(l, THEME_DIM, "      evidence: %s", f->evidence);
-        if (f->remedy)
-            vlines_add(l, THEME_DEFAULT, "      remedy:   %s", f->remedy);
-        if (f->action) {
-            enum keymap_action ka = keymap_lookup(&v->km, (unsigned char)f->action);
-            const char *why = NULL;
-            bool ok = ka == KEYMAP_NONE || view_key_allowed(v, ka, cw, &why);
-            vlines_add(l, ok ? THEME_HINT_LABEL : THEME_HINT_OFF, "      key:      %c  %s%s%s",
-                       f->action, ok ? "applies this remedy" : "(",
-                       ok ? "" : why ? why : "not allowed", ok ? "" : ")");
-        }
-    }
+    detail_findings(v, l, cw);
 
     vlines_add(l, THEME_DEFAULT, "%s", "");
     const struct model_service_account *sa =
@@ -704,27 +746,7 @@ static void build_detail(struct view *v)
                cw->federation.identity ? cw->federation.identity : "-");
     vlines_add(l, THEME_DEFAULT, "  credential      %s",
                cw->federation.credential ? cw->federation.credential : "-");
-    const struct model_azure *az = s ? store_azure(s) : NULL;
-    const struct model_identity *id =
-        az && cw->federation.client_id
-            ? model_azure_identity_by_client_id(az, cw->federation.client_id)
-            : NULL;
-    if (id) {
-        vlines_add(l, THEME_DEFAULT, "  federated credentials on %s (%zu)",
-                   id->name ? id->name : "?", id->n_fics);
-        if (id->fic_state == MODEL_AZ_ERROR && id->fic_error)
-            vlines_add(l, THEME_ERR, "    could not list: %s", id->fic_error);
-        for (size_t i = 0; i < id->n_fics; i++) {
-            const struct model_fic *fic = &id->fics[i];
-            bool match = str_eq(fic->name, cw->federation.credential);
-            vlines_add(l, match ? THEME_MARK : THEME_DEFAULT, "    %s %s", match ? ">" : "-",
-                       fic->name ? fic->name : "?");
-            vlines_add(l, THEME_DIM, "        issuer  %s", fic->issuer ? fic->issuer : "-");
-            vlines_add(l, THEME_DIM, "        subject %s", fic->subject ? fic->subject : "-");
-            for (size_t a = 0; a < fic->n_audiences; a++)
-                vlines_add(l, THEME_DIM, "        audience %s", fic->audiences[a]);
-        }
-    }
+    detail_fics(l, s, cw);
 
     vlines_add(l, THEME_DEFAULT, "%s", "");
     const struct cell_def *pc = &proj_cells[(unsigned)cw->projection.status % CHECK_PROJ__COUNT];
@@ -779,7 +801,7 @@ static void build_help(struct view *v)
     vlines_add(l, THEME_TITLE_FOCUS, "idwatch %s: keys", IDWATCH_VERSION);
     char **lines;
     bool *off;
-    size_t n = keymap_help_lines(v->cfg.read_only, &lines, &off);
+    size_t n = keymap_help_lines(&v->km, v->cfg.read_only, &lines, &off);
     for (size_t i = 0; i < n; i++) {
         enum theme_role role = off[i]                                           ? THEME_HINT_OFF
                                : strncmp(lines[i], "  ", 2) != 0 && lines[i][0] ? THEME_COLUMN
@@ -860,7 +882,7 @@ struct view *view_new(const struct view_config *cfg, struct idw_err *err)
         }
         v->have_scope_sel = true;
     }
-    if (keymap_build(&v->km, err) != 0) {
+    if (keymap_build(&v->km, getenv("IDWATCH_KEYS"), err) != 0) {
         view_free(v);
         return NULL;
     }
@@ -1025,15 +1047,15 @@ static void move_by(size_t *pos, size_t n, long delta)
     *pos = (size_t)p;
 }
 
-static long nav_delta(enum keymap_action a, int page)
+static long nav_delta(enum action_id a, int page)
 {
     switch (a) {
-    case KEYMAP_UP: return -1;
-    case KEYMAP_DOWN: return 1;
-    case KEYMAP_PAGE_UP: return -page;
-    case KEYMAP_PAGE_DOWN: return page;
-    case KEYMAP_TOP: return -1000000000L;
-    case KEYMAP_BOTTOM: return 1000000000L;
+    case ACTION_UP: return -1;
+    case ACTION_DOWN: return 1;
+    case ACTION_PAGE_UP: return -page;
+    case ACTION_PAGE_DOWN: return page;
+    case ACTION_TOP: return -1000000000L;
+    case ACTION_BOTTOM: return 1000000000L;
     default: return 0;
     }
 }
@@ -1161,13 +1183,13 @@ static void prompt_key(struct view *v, int key)
     v->dirty = true;
 }
 
-static void run_mutating(struct view *v, enum keymap_action a)
+static void run_mutating(struct view *v, enum action_id a)
 {
-    const struct keymap_info *in = keymap_info(a);
+    const struct action_info *in = action_info(a);
     char key[16];
-    keymap_first_key(a, key);
+    keymap_first_key(&v->km, a, key);
     const char *why = NULL;
-    if (!keymap_allowed(a, v->cfg.read_only, &why)) {
+    if (!action_allowed(a, v->cfg.read_only, &why)) {
         view_message(v, true, "%s: %s", key, why);
         return;
     }
@@ -1179,7 +1201,7 @@ static void run_mutating(struct view *v, enum keymap_action a)
      * and a row's ref must index the current checks, not those of the last frame. */
     rows_sync(v);
     const struct check_workload *w = selected(v);
-    if (!w && a != KEYMAP_UNDO) {
+    if (!w && a != ACTION_UNDO) {
         view_message(v, true, "%s: select a workload first", key);
         return;
     }
@@ -1214,84 +1236,84 @@ static void scroll_lines(size_t *top, size_t n, long delta, int page)
     move_by(top, maxtop + 1, delta);
 }
 
-static void main_key(struct view *v, enum keymap_action a)
+static void main_key(struct view *v, enum action_id a)
 {
     int page = v->table_rows > 1 ? v->table_rows - 1 : 1;
     if (v->log_focus) {
         switch (a) {
-        case KEYMAP_UP:
-        case KEYMAP_DOWN:
-        case KEYMAP_PAGE_UP:
-        case KEYMAP_PAGE_DOWN:
-        case KEYMAP_TOP:
-        case KEYMAP_BOTTOM: {
+        case ACTION_UP:
+        case ACTION_DOWN:
+        case ACTION_PAGE_UP:
+        case ACTION_PAGE_DOWN:
+        case ACTION_TOP:
+        case ACTION_BOTTOM: {
             size_t n = v->cfg.store ? store_nmi_count(v->cfg.store) : 0;
             if (n > VIEW_LOG_MAX)
                 n = VIEW_LOG_MAX;
             if (v->follow)
                 v->log_top = n;
             move_by(&v->log_top, n + 1, nav_delta(a, page));
-            v->follow = a == KEYMAP_BOTTOM;
+            v->follow = a == ACTION_BOTTOM;
             return;
         }
-        case KEYMAP_FOLLOW: v->follow = !v->follow; return;
-        case KEYMAP_LOGS:
-        case KEYMAP_BACK:
-        case KEYMAP_QUIT: v->log_focus = false; return;
+        case ACTION_FOLLOW: v->follow = !v->follow; return;
+        case ACTION_LOGS:
+        case ACTION_BACK:
+        case ACTION_QUIT: v->log_focus = false; return;
         default: break;
         }
     }
     switch (a) {
-    case KEYMAP_UP:
-    case KEYMAP_DOWN:
-    case KEYMAP_PAGE_UP:
-    case KEYMAP_PAGE_DOWN:
-    case KEYMAP_TOP:
-    case KEYMAP_BOTTOM: {
+    case ACTION_UP:
+    case ACTION_DOWN:
+    case ACTION_PAGE_UP:
+    case ACTION_PAGE_DOWN:
+    case ACTION_TOP:
+    case ACTION_BOTTOM: {
         size_t s = v->sel;
         move_by(&s, v->n_rows, nav_delta(a, page));
         set_sel(v, s);
         break;
     }
-    case KEYMAP_OPEN:
+    case ACTION_OPEN:
         if (selected(v)) {
             pin_sel(v);
             v->screen = SCR_DETAIL;
             v->detail_top = 0;
         }
         break;
-    case KEYMAP_BACK:
+    case ACTION_BACK:
         if (v->filter.active) {
             wtable_filter_free(&v->filter);
             v->rows_stale = true;
         }
         break;
-    case KEYMAP_FILTER:
+    case ACTION_FILTER:
         v->prompting = true;
         snprintf(v->prompt_saved, sizeof v->prompt_saved, "%s", v->filter.text);
         snprintf(v->prompt, sizeof v->prompt, "%s", v->filter.text);
         break;
-    case KEYMAP_SORT:
+    case ACTION_SORT:
         v->sort = wtable_next_sort(v->sort);
         v->rows_stale = true;
         view_message(v, false, "sorted by %s",
                      v->sort == WTABLE_COL_FLAG ? "severity" : wtable_col_title(v->sort));
         break;
-    case KEYMAP_SORT_REVERSE:
+    case ACTION_SORT_REVERSE:
         v->sort_rev = !v->sort_rev;
         v->rows_stale = true;
         break;
-    case KEYMAP_MECH:
+    case ACTION_MECH:
         v->mech_filter = v->mech_filter + 1 >= CHECK_MECH__COUNT ? -1 : v->mech_filter + 1;
         v->rows_stale = true;
         break;
-    case KEYMAP_PROBLEMS:
+    case ACTION_PROBLEMS:
         v->problems = !v->problems;
         v->rows_stale = true;
         break;
-    case KEYMAP_LOGS: v->log_focus = true; break;
-    case KEYMAP_FOLLOW: v->follow = !v->follow; break;
-    case KEYMAP_QUIT: v->quit = true; break;
+    case ACTION_LOGS: v->log_focus = true; break;
+    case ACTION_FOLLOW: v->follow = !v->follow; break;
+    case ACTION_QUIT: v->quit = true; break;
     default: break;
     }
 }
@@ -1303,7 +1325,7 @@ static void handle_key(struct view *v, int key)
         return;
     rows_sync(v); /* the rows of the last frame may point into freed check results */
     if (v->dlg_open) {
-        dialog_key(v, key);
+        key_to_dialog(v, key);
         return;
     }
     if (v->prompting) {
@@ -1311,22 +1333,22 @@ static void handle_key(struct view *v, int key)
         return;
     }
     v->msg[0] = '\0'; /* a message lasts until the next key */
-    enum keymap_action a = keymap_lookup(&v->km, key);
-    if (a == KEYMAP_NONE)
+    enum action_id a = keymap_lookup(&v->km, key);
+    if (a == ACTION_NONE)
         return;
     if (COLS < VIEW_MIN_COLS || LINES < VIEW_MIN_LINES) {
-        if (a == KEYMAP_QUIT)
+        if (a == ACTION_QUIT)
             v->quit = true;
         return;
     }
-    const struct keymap_info *in = keymap_info(a);
+    const struct action_info *in = action_info(a);
     if (in->mutates && (v->screen == SCR_MAIN || v->screen == SCR_DETAIL)) {
         run_mutating(v, a);
         return;
     }
     /* keys that work on every screen */
     switch (a) {
-    case KEYMAP_HELP:
+    case ACTION_HELP:
         if (v->screen == SCR_HELP) {
             v->screen = SCR_MAIN;
         } else {
@@ -1335,8 +1357,8 @@ static void handle_key(struct view *v, int key)
             v->screen = SCR_HELP;
         }
         return;
-    case KEYMAP_THEME: cycle_theme(v); return;
-    case KEYMAP_REFRESH:
+    case ACTION_THEME: cycle_theme(v); return;
+    case ACTION_REFRESH:
         /* the app says what it refreshes: its message replaces this default */
         view_message(v, false, "refreshing...");
         if (v->cfg.cb.request_refresh)
@@ -1347,31 +1369,31 @@ static void handle_key(struct view *v, int key)
     int page = LINES - 6 > 1 ? LINES - 6 : 1;
     switch (v->screen) {
     case SCR_MAIN:
-        if (a == KEYMAP_NAMESPACE)
+        if (a == ACTION_NAMESPACE)
             open_picker_ns(v);
-        else if (a == KEYMAP_CONTEXT)
+        else if (a == ACTION_CONTEXT)
             open_picker_ctx(v);
         else
             main_key(v, a);
         break;
     case SCR_DETAIL:
-        if (a == KEYMAP_BACK || a == KEYMAP_QUIT || a == KEYMAP_OPEN)
+        if (a == ACTION_BACK || a == ACTION_QUIT || a == ACTION_OPEN)
             v->screen = SCR_MAIN;
         else
             scroll_lines(&v->detail_top, v->detail.n, nav_delta(a, page), page);
         break;
     case SCR_HELP:
-        if (a == KEYMAP_BACK || a == KEYMAP_QUIT)
+        if (a == ACTION_BACK || a == ACTION_QUIT)
             v->screen = SCR_MAIN;
         else
             scroll_lines(&v->help_top, v->help.n, nav_delta(a, page), page);
         break;
     case SCR_PICK_NS:
     case SCR_PICK_CTX:
-        if (a == KEYMAP_BACK || a == KEYMAP_QUIT) {
+        if (a == ACTION_BACK || a == ACTION_QUIT) {
             v->screen = SCR_MAIN;
             free_pick(v);
-        } else if (a == KEYMAP_OPEN) {
+        } else if (a == ACTION_OPEN) {
             pick_choose(v);
         } else {
             move_by(&v->pick_sel, v->n_pick, nav_delta(a, page));
@@ -1678,7 +1700,7 @@ static void draw_activity(struct view *v, int y0, int height)
     put(v, y0, 0, COLS, v->log_focus ? THEME_TITLE_FOCUS : THEME_TITLE_BLUR, buf);
     int lines = height - 1;
     int sum_lines = v->log_focus ? lines / 3 : lines;
-    int sw = spark_width();
+    int sw = activity_spark_width();
     int labw = COLS - sw - 29;
     for (int i = 0; i < sum_lines; i++) {
         int y = y0 + 1 + i;
@@ -1860,13 +1882,13 @@ static void draw_hints(struct view *v, int y)
         return;
     }
     int x = 0;
-    for (int a = KEYMAP_NONE + 1; a < KEYMAP__COUNT; a++) {
-        const struct keymap_info *in = keymap_info((enum keymap_action)a);
+    for (int a = ACTION_NONE + 1; a < ACTION__COUNT; a++) {
+        const struct action_info *in = action_info((enum action_id)a);
         if (!in->hint)
             continue;
-        bool off = !view_key_allowed(v, (enum keymap_action)a, selected(v), NULL);
+        bool off = !view_key_allowed(v, (enum action_id)a, selected(v), NULL);
         char key[16];
-        keymap_first_key((enum keymap_action)a, key);
+        keymap_first_key(&v->km, (enum action_id)a, key);
         int need = wtable_text_width(key) + wtable_text_width(in->hint) + 2;
         if (x + need > COLS)
             break;

@@ -31,6 +31,16 @@ t_log() { printf '%s\n' "$*" >&2; }
 
 t_ok() { T_PASSES=$((T_PASSES + 1)); t_log "ok: $*"; }
 
+# t_need CMD...: a test that cannot run without these tools reports SKIPPED to ctest (exit 77,
+# the tests' SKIP_RETURN_CODE), never "Passed"; CI fails on a skipped test (scripts/test).
+T_SKIP=77
+t_need() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || { echo "SKIPPED: $c is not installed"; exit "$T_SKIP"; }
+    done
+}
+
 t_fail() {
     T_FAILS=$((T_FAILS + 1))
     t_log "FAIL: $*"
