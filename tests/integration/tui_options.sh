@@ -155,4 +155,14 @@ if kill -0 "$T_IDW_PID" 2>/dev/null; then t_ok "idwatch survives four context sw
     t_tmux_screen >&2
 fi
 
+# -l lists only the workloads it selects (their own labels); the rest of the screen is the
+# cluster's: the header keeps every cluster fact
+t_idw_start 80 24 -- -l 'app in (payments-api,orders-api)'
+t_expect "-l: two workloads shown" "workloads, 2 shown" 30
+t_expect "-l: the status line names the selector" "-l app in (payments-api,orders-api)" 10
+t_expect "-l: the header still counts the cluster's NMI pods" "pod-id ●" 10
+# -n of a namespace that does not exist: the header says so
+t_idw_start 80 24 -- -n doesnotexist
+t_expect "-n of a missing namespace: the header says it does not exist" "(does not exist)" 30
+
 t_done

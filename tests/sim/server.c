@@ -462,8 +462,12 @@ static void sim_handle(struct server_req *req, struct server_resp *resp)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "now", ts);
         resp_json(resp, 200, o);
+    } else if (strcmp(what, "drop-logs") == 0 && req->method == SERVER_M_POST) {
+        atomic_fetch_add(&srv->drop_logs, 1);
+        resp_json(resp, 200, cJSON_CreateObject());
     } else if (strcmp(what, "stats") == 0 || strcmp(what, "faults") == 0 ||
-               strcmp(what, "compact") == 0 || strcmp(what, "advance") == 0) {
+               strcmp(what, "compact") == 0 || strcmp(what, "advance") == 0 ||
+               strcmp(what, "drop-logs") == 0) {
         resp_status(resp, 405, "MethodNotAllowed", NULL, NULL, NULL,
                     "the server does not allow this method on the requested resource");
     } else {

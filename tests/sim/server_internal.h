@@ -51,6 +51,7 @@ struct server {
     struct server_token *tokens; /* kubeconfig token, exec token, scenario tokens */
     size_t n_tokens;
     atomic_bool stopping;
+    atomic_uint drop_logs; /* POST /_sim/drop-logs: every open log stream is cut mid-body */
 
     pthread_mutex_t mu; /* guards stats and faults (never held together with the sim lock) */
     struct server_stats stats;

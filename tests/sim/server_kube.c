@@ -863,6 +863,7 @@ struct logstream {
     struct server_stream base;
     char ns[SERVER_MAX_NAME + 1], pod[SERVER_MAX_NAME + 1], container[SERVER_MAX_NAME + 1];
     bool has_container, timestamps, reset, stall;
+    unsigned drop_gen; /* the server's drop-logs count when the stream began */
     int64_t last_ns;
     size_t at_last; /* lines stamped exactly last_ns already sent (one request's lines share a
                      * timestamp: a cursor on time alone would drop all but the first) */
@@ -904,6 +905,8 @@ static int log_next(struct server_stream *st, struct idw_buf *out)
         if (atomic_load(&st->srv->stopping) || ls->bytes_left == 0)
             return 1;
         if (ls->reset && (st->sent > 0 || time_now_ms() - ls->start_ms > 1000))
+            return -1;
+        if (atomic_load(&st->srv->drop_logs) != ls->drop_gen)
             return -1;
         sim_lock(s);
         if (ls->stall) { /* a kubelet that lost the file: the connection stays, lines stop */
@@ -1063,6 +1066,7 @@ static int do_log(struct server_req *req, struct server_resp *resp, const struct
         if (!n)
             ls->at_last = 0;
         ls->stall = req->stall_fault;
+        ls->drop_gen = atomic_load(&req->srv->drop_logs);
         ls->bytes_left = bytes_left;
         ls->reset = req->reset_fault;
         ls->start_ms = time_now_ms();

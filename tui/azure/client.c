@@ -425,8 +425,14 @@ static void note_failure(struct azure *az, const struct job *j, const struct azu
     char line[IDW_ERR_MAX];
     if (r->status == 0)
         snprintf(line, sizeof line, "%s: %s", j->what, r->error ? r->error : "no answer");
-    else
-        azure_describe_error(r->status, r->body, r->body_len, j->what, line, sizeof line);
+    else {
+        char desc[IDW_ERR_MAX - 16];
+        azure_describe_error(r->status, r->body, r->body_len, j->what, desc, sizeof desc);
+        if (str_has_prefix(desc, "HTTP "))
+            snprintf(line, sizeof line, "%s", desc);
+        else
+            snprintf(line, sizeof line, "HTTP %ld %s", r->status, desc);
+    }
     *slot = xstrdup(line);
     if (j->graph)
         az->graph_fail_status = r->status;

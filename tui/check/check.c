@@ -1500,7 +1500,9 @@ static void wl_activity(struct wctx *x, const char *key)
     if (!c->logs_unavailable)
         HASH_FIND_STR(c->activity, key, a);
     if (!a || a->requests == 0) {
-        if (!pi) {
+        /* No request seen proves nothing when a log is missing: for any workload, since NMI
+         * intercepts every IMDS call on its node. */
+        if (!pi && complete) {
             o->activity.status = CHECK_ACT_NOT_APPLICABLE;
         } else if (complete) {
             o->activity.status = CHECK_ACT_QUIET;
@@ -1552,6 +1554,12 @@ static void wl_binding_removable(struct wctx *x)
         return;
     }
     o->binding_removable = 0;
+    /* The most decisive reason first: an app that still asks NMI needs its binding. */
+    if (o->activity.status == CHECK_ACT_ACTIVE || o->activity.status == CHECK_ACT_ERRORS) {
+        o->binding_reason = xasprintf("its pods asked NMI for %lld tokens in the last %s",
+                                      (long long)o->activity.requests, win);
+        return;
+    }
     if (o->mechanism == CHECK_MECH_PI) {
         o->binding_reason = xstrdup("workload identity is not set up yet (no "
                                     "azure.workload.identity/use=true on the pod template)");
@@ -1571,23 +1579,15 @@ static void wl_binding_removable(struct wctx *x)
                                       o->projection.detail ? o->projection.detail : "");
         return;
     }
-    switch (o->activity.status) {
-    case CHECK_ACT_QUIET:
+    if (o->activity.status == CHECK_ACT_QUIET) {
         o->binding_removable = 1;
         o->binding_reason = xasprintf("workload identity verified and no NMI request in the "
                                       "last %s",
                                       win);
         return;
-    case CHECK_ACT_ACTIVE:
-    case CHECK_ACT_ERRORS:
-        o->binding_reason = xasprintf("its pods asked NMI for %lld tokens in the last %s",
-                                      (long long)o->activity.requests, win);
-        return;
-    default:
-        o->binding_reason = xasprintf("NMI activity unknown: %s",
-                                      o->activity.detail ? o->activity.detail : "?");
-        return;
     }
+    o->binding_reason = xasprintf("NMI activity unknown: %s",
+                                  o->activity.detail ? o->activity.detail : "?");
 }
 
 /* Migration advice once the other verdicts are known. */
