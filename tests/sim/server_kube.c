@@ -319,18 +319,6 @@ static int do_group_version(struct server_req *req, struct server_resp *resp)
 /* ---- object rendering ---- */
 
 /* Prints obj without kind/apiVersion (built-in list items) by referencing its other members. */
-static void append_stripped(struct idw_buf *b, const cJSON *obj)
-{
-    cJSON *sh = cJSON_CreateObject();
-    for (cJSON *c = obj->child; c; c = c->next)
-        if (!str_eq(c->string, "kind") && !str_eq(c->string, "apiVersion"))
-            cJSON_AddItemReferenceToObject(sh, c->string, c);
-    char *s = cJSON_PrintUnformatted(sh);
-    cJSON_Delete(sh);
-    buf_puts(b, s);
-    cJSON_free(s);
-}
-
 static void append_json(struct idw_buf *b, const cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
@@ -438,14 +426,6 @@ static bool selectors_match(const struct selectors *sel, const cJSON *obj)
 
 /* ---- list ---- */
 
-static int cmp_key(const cJSON *obj, const struct server_continue *c)
-{
-    const char *ns = json_path_str(obj, "metadata.namespace");
-    const char *name = json_path_str(obj, "metadata.name");
-    int d = strcmp(ns ? ns : "", c->ns);
-    return d ? d : strcmp(name ? name : "", c->name);
-}
-
 static int do_list(struct server_req *req, struct server_resp *resp, const struct sim_resource *r)
 {
     struct sim *s = req->srv->sim;
@@ -481,21 +461,18 @@ static int do_list(struct server_req *req, struct server_resp *resp, const struc
         return 0;
     }
     const cJSON **objs = NULL;
-    size_t n = sim_list(s, r, *ns ? ns : NULL, sel.has_labels ? &sel.labels : NULL,
-                        sel.has_fields ? &sel.fields : NULL, &objs);
+    bool more = false;
+    size_t left = 0;
+    size_t limit = req->q.has_limit && req->q.limit > 0 ? (size_t)req->q.limit : 0;
+    size_t n = sim_list_page(s, r, *ns ? ns : NULL, sel.has_labels ? &sel.labels : NULL,
+                             sel.has_fields ? &sel.fields : NULL, continued ? cont.ns : NULL,
+                             continued ? cont.name : NULL, limit, &objs, &more, &left);
     uint64_t rv = continued ? cont.rv : sim_resource_version(s);
-    size_t start = 0;
-    if (continued)
-        while (start < n && cmp_key(objs[start], &cont) <= 0)
-            start++;
-    size_t end = n;
-    if (req->q.has_limit && req->q.limit > 0 && (uint64_t)req->q.limit < n - start)
-        end = start + (size_t)req->q.limit;
     char *token = NULL;
-    if (end < n) {
+    if (more && n > 0) {
         struct server_continue next = {.rv = rv, .time_ns = continued ? cont.time_ns : now};
-        const char *lns = json_path_str(objs[end - 1], "metadata.namespace");
-        const char *lname = json_path_str(objs[end - 1], "metadata.name");
+        const char *lns = json_path_str(objs[n - 1], "metadata.namespace");
+        const char *lname = json_path_str(objs[n - 1], "metadata.name");
         snprintf(next.ns, sizeof next.ns, "%s", lns ? lns : "");
         snprintf(next.name, sizeof next.name, "%s", lname ? lname : "");
         token = server_continue_encode(&next);
@@ -503,13 +480,13 @@ static int do_list(struct server_req *req, struct server_resp *resp, const struc
     bool remaining = token && !sel.has_labels && !sel.has_fields;
     struct idw_buf *b = &resp->body;
     if (acc == SERVER_ACCEPT_TABLE) {
-        cJSON *t = table_build(r, objs + start, end - start, now / NS_PER_S, true);
+        cJSON *t = table_build(r, objs, n, now / NS_PER_S, true);
         cJSON *meta = cJSON_GetObjectItemCaseSensitive(t, "metadata");
         add_rv(meta, rv);
         if (token)
             cJSON_AddStringToObject(meta, "continue", token);
         if (remaining)
-            cJSON_AddNumberToObject(meta, "remainingItemCount", (double)(n - end));
+            cJSON_AddNumberToObject(meta, "remainingItemCount", (double)left);
         append_json(b, t);
         cJSON_Delete(t);
     } else {
@@ -525,17 +502,16 @@ static int do_list(struct server_req *req, struct server_resp *resp, const struc
         if (token)
             buf_printf(b, ",\"continue\":\"%s\"", token);
         if (remaining)
-            buf_printf(b, ",\"remainingItemCount\":%zu", n - end);
+            buf_printf(b, ",\"remainingItemCount\":%zu", left);
         buf_puts(b, "},\"items\":[");
-        for (size_t i = start; i < end; i++) {
-            if (i > start)
+        enum sim_text form = partial ? SIM_TEXT_PARTIAL : r->custom ? SIM_TEXT_FULL
+                                                                   : SIM_TEXT_STRIPPED;
+        for (size_t i = 0; i < n; i++) {
+            if (i)
                 buf_puts(b, ",");
-            if (partial)
-                append_partial(b, objs[i]);
-            else if (r->custom)
-                append_json(b, objs[i]);
-            else
-                append_stripped(b, objs[i]);
+            size_t len;
+            const char *text = sim_json_text(s, r, objs[i], form, &len);
+            buf_append(b, text, len);
         }
         buf_puts(b, "]}");
     }

@@ -211,7 +211,7 @@ struct sim_obj *sim_obj_find(struct sim_bucket *b, const char *ns, const char *n
 
 static struct sim_ver *ver_new(cJSON *json)
 {
-    struct sim_ver *v = xmalloc(sizeof *v);
+    struct sim_ver *v = xcalloc(1, sizeof *v);
     v->json = json;
     v->refs = 1;
     return v;
@@ -221,6 +221,8 @@ static void ver_unref(struct sim_ver *v)
 {
     if (v && --v->refs == 0) {
         cJSON_Delete(v->json);
+        for (int i = 0; i < SIM_TEXT__COUNT; i++)
+            free(v->text[i]);
         free(v);
     }
 }
@@ -584,6 +586,105 @@ size_t sim_list(struct sim *s, const struct sim_resource *r, const char *ns,
     }
     *out = arr;
     return n;
+}
+
+static int cmp_after(const struct sim_obj *o, const char *ns, const char *name)
+{
+    int d = strcmp(o->ns ? o->ns : "", ns ? ns : "");
+    return d ? d : strcmp(o->name, name);
+}
+
+size_t sim_list_page(struct sim *s, const struct sim_resource *r, const char *ns,
+                     const struct selector *labels, const struct selector *fields,
+                     const char *after_ns, const char *after_name, size_t limit,
+                     const cJSON ***out, bool *more, size_t *remaining)
+{
+    struct sim_bucket *b = bucket_for_resource(s, r);
+    bucket_sort(b);
+    size_t lo = 0, hi = b->n_sorted;
+    if (ns && b->namespaced) {
+        size_t a = 0, z = b->n_sorted;
+        while (a < z) {
+            size_t m = (a + z) / 2;
+            if (strcmp(b->sorted[m]->ns, ns) < 0)
+                a = m + 1;
+            else
+                z = m;
+        }
+        lo = hi = a;
+        while (hi < b->n_sorted && strcmp(b->sorted[hi]->ns, ns) == 0)
+            hi++;
+    }
+    if (after_name) { /* the first object after the continue key: a binary search */
+        size_t a = lo, z = hi;
+        while (a < z) {
+            size_t m = (a + z) / 2;
+            if (cmp_after(b->sorted[m], after_ns, after_name) <= 0)
+                a = m + 1;
+            else
+                z = m;
+        }
+        lo = a;
+    }
+    size_t cap = limit && limit < hi - lo ? limit : hi - lo;
+    const cJSON **arr = xmalloc((cap + 1) * sizeof *arr);
+    size_t n = 0, i = lo;
+    for (; i < hi && (!limit || n < limit); i++) {
+        const cJSON *j = b->sorted[i]->ver->json;
+        if (obj_matches(j, labels, fields))
+            arr[n++] = j;
+    }
+    *more = false;
+    *remaining = 0;
+    if (!labels && !fields) {
+        *remaining = hi - i;
+        *more = i < hi;
+    } else {
+        for (; i < hi && !*more; i++)
+            *more = obj_matches(b->sorted[i]->ver->json, labels, fields);
+    }
+    *out = arr;
+    return n;
+}
+
+const char *sim_json_text(struct sim *s, const struct sim_resource *r, const cJSON *obj,
+                          enum sim_text form, size_t *len)
+{
+    const char *ns = sim_json_str(obj, "metadata.namespace");
+    const char *name = sim_json_str(obj, "metadata.name");
+    struct sim_obj *o = name ? sim_obj_find(bucket_for_resource(s, r), ns, name) : NULL;
+    struct sim_ver *v = o && o->ver->json == obj ? o->ver : NULL;
+    if (v && v->text[form]) {
+        *len = v->text_len[form];
+        return v->text[form];
+    }
+    cJSON *tmp = cJSON_CreateObject();
+    if (form == SIM_TEXT_PARTIAL) {
+        cJSON_AddStringToObject(tmp, "kind", "PartialObjectMetadata");
+        cJSON_AddStringToObject(tmp, "apiVersion", "meta.k8s.io/v1");
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+        if (meta)
+            cJSON_AddItemReferenceToObject(tmp, "metadata", (cJSON *)meta);
+    } else {
+        for (const cJSON *c = obj->child; c; c = c->next)
+            if (form == SIM_TEXT_FULL ||
+                (!str_eq(c->string, "kind") && !str_eq(c->string, "apiVersion")))
+                cJSON_AddItemReferenceToObject(tmp, c->string, (cJSON *)c);
+    }
+    char *text = cJSON_PrintUnformatted(tmp);
+    cJSON_Delete(tmp);
+    char *keep = xstrdup(text ? text : "{}");
+    cJSON_free(text);
+    *len = strlen(keep);
+    if (!v) { /* not a stored version (an event's old copy): the caller's copy, kept briefly */
+        static _Thread_local char *scratch;
+        free(scratch);
+        scratch = keep;
+        return scratch;
+    }
+    v->text[form] = keep;
+    v->text_len[form] = *len;
+    return keep;
 }
 
 const cJSON *sim_get(struct sim *s, const struct sim_resource *r, const char *ns, const char *name)

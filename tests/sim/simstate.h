@@ -81,6 +81,23 @@ size_t sim_list(struct sim *s, const struct sim_resource *r, const char *ns,
 const cJSON *sim_get(struct sim *s, const struct sim_resource *r, const char *ns,
                      const char *name);
 
+/* How an object is written into a list: as stored (custom resources), without kind/apiVersion
+ * (built-in kinds in a list), or as PartialObjectMetadata. */
+enum sim_text { SIM_TEXT_FULL, SIM_TEXT_STRIPPED, SIM_TEXT_PARTIAL, SIM_TEXT__COUNT };
+
+/* One page of a list without rebuilding it: the objects after (after_ns, after_name) in
+ * (namespace, name) order (after_name NULL = from the start) that match, at most limit (0 = no
+ * limit). *more: more matching objects follow. *remaining: how many (known only without
+ * selectors; else 0). out: the caller frees the array; the objects stay the state's (locked). */
+size_t sim_list_page(struct sim *s, const struct sim_resource *r, const char *ns,
+                     const struct selector *labels, const struct selector *fields,
+                     const char *after_ns, const char *after_name, size_t limit,
+                     const cJSON ***out, bool *more, size_t *remaining);
+/* The object's text in that form, rendered once per version (valid while the state is locked
+ * and the object unchanged). */
+const char *sim_json_text(struct sim *s, const struct sim_resource *r, const cJSON *obj,
+                          enum sim_text form, size_t *len);
+
 /* Applies a patch as the API server does: returns the HTTP status (200, 404, 409 resourceVersion
  * conflict, 415, 422, 400) with err holding the Status message on failure. On success *result
  * is a copy of the new object (caller frees). dry_run stores nothing. A pod-template change bumps

@@ -28,6 +28,8 @@
 struct sim_ver {
     cJSON *json;
     int refs;
+    char *text[SIM_TEXT__COUNT]; /* rendered once, on first use (a list page is then memcpy) */
+    size_t text_len[SIM_TEXT__COUNT];
 };
 
 struct sim_logv {

@@ -43,6 +43,7 @@ struct session {
     struct oidc_https *https;
     struct oidc_check *oidc;
     int64_t next_recheck_ms; /* verdicts age with the clock (log window, coverage) */
+    int64_t last_check_ms;   /* when the checks last ran (dashboard: bursts are coalesced) */
     bool oidc_running;
     bool oidc_done_once;
     int64_t oidc_next_ms;
@@ -365,6 +366,18 @@ bool session_tick(struct session *s)
     uint64_t v = store_version(s->store);
     if (v == s->checked_store_version)
         return false;
+    /* A report checks once, when everything is read. The dashboard coalesces bursts (pages,
+     * log lines): at most one run per 250 ms, and never more than a fifth of the time. */
+    if (s->one_shot && !session_done(s))
+        return false;
+    if (!s->one_shot) {
+        int64_t gap = s->checks->last_run_ms * 4;
+        if (gap < 250)
+            gap = 250;
+        if (now - s->last_check_ms < gap)
+            return false;
+        s->last_check_ms = now;
+    }
     const struct model_workload *const *dirty = NULL;
     bool all = false;
     size_t n = store_take_dirty(s->store, &dirty, &all);
