@@ -104,6 +104,26 @@ int decode_list_page(const char *buf, size_t len, enum decode_type t, decode_ite
 int decode_list_page_json(const cJSON *root, enum decode_type t, decode_item_fn cb, void *ctx,
                           struct decode_list_meta *meta, struct idw_err *err);
 
+/* ---- Table responses (Accept: application/json;as=Table;g=meta.k8s.io;v=v1) ----
+ * Pods only: each row's object (PartialObjectMetadata) gives the metadata, the cells give what
+ * `kubectl get pods -o wide` shows: Status (read as a phase), Ready, Restarts, IP, Node. The
+ * pod then has has_spec=false. The column positions come from columnDefinitions, which a list
+ * page carries and a watch sends with its first event only: keep one per source. */
+struct decode_table_cols {
+    int status, ready, restarts, ip, node; /* cell index, -1 = not served */
+    bool known;
+};
+void decode_table_cols_init(struct decode_table_cols *c);
+/* Phase from the Status cell (the kubectl printer's reason or phase). Unknown reasons of a
+ * pod that runs (CrashLoopBackOff, Error, NotReady...) read as Running: it keeps its IP. */
+enum model_pod_phase decode_pod_status_phase(const char *status);
+
+/* A list page that may be a Table (kind "Table") or a plain list; cols is updated from the
+ * page's columnDefinitions (may be NULL for non-Table sources). */
+int decode_list_page_cols(const char *buf, size_t len, enum decode_type t,
+                          struct decode_table_cols *cols, decode_item_fn cb, void *ctx,
+                          struct decode_list_meta *meta, struct idw_err *err);
+
 /* ---- watch events ---- */
 
 #define DECODE_EVENT_TYPES(X)                                                                      \
@@ -136,6 +156,10 @@ void decode_event_free(struct decode_event *ev); /* members only */
  * it could be read (so the caller can skip the object, count it, and keep its place). */
 int decode_watch_event(const char *line, size_t len, enum decode_type t, struct decode_event *ev,
                        struct idw_err *err);
+/* The same for a Table watch (an event's object is a one-row Table); cols as above. */
+int decode_watch_event_cols(const char *line, size_t len, enum decode_type t,
+                            struct decode_table_cols *cols, struct decode_event *ev,
+                            struct idw_err *err);
 
 /* ---- into the store ---- */
 

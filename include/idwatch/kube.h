@@ -84,8 +84,6 @@ struct kube_client_config {
     int log_poll_seconds;   /* polling interval for NMI pods beyond the cap; 0 = 60 */
     int watch_timeout_min;  /* watch timeoutSeconds range; 0 = 300..600 (client-go's) */
     int watch_timeout_max;
-    bool skip_running_pods;  /* no full list of Running pods: cheaper, but no pod IPs of
-                              * unlabelled pods, NMI pods by label only (client.c) */
     long connect_timeout_ms; /* 0 = 5000 */
     int watch_stall_s; /* a watch silent this long (no event, no bookmark) is checked with a
                         * re-list; 0 = 150 (API servers send a bookmark about every 60 s) */

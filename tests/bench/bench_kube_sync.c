@@ -4,7 +4,7 @@
  *   idwatch-sim --scenario demo --generate deployments=10000,pods=50000,wi=0.2,pi=0.1,nmi=300 \
  *       --state-dir /tmp/s --listen 127.0.0.1:0 &
  *   bench_kube_sync --kubeconfig /tmp/s/kubeconfig [--context sim-token] [--watch SECONDS]
- *                   [--no-running] [--one-shot] [--limit N]
+ *                   [--one-shot] [--limit N]
  *
  * "synced" = every source finished its first list (the watches then run for --watch seconds).
  */
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 {
     const char *path = NULL, *context = NULL;
     int watch_s = 0, limit = 0;
-    bool running = true, one_shot = false;
+    bool one_shot = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--kubeconfig") && i + 1 < argc)
             path = argv[++i];
@@ -45,14 +45,12 @@ int main(int argc, char **argv)
             watch_s = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
             limit = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--no-running"))
-            running = false;
         else if (!strcmp(argv[i], "--one-shot"))
             one_shot = true;
         else {
             fprintf(stderr,
                     "usage: %s --kubeconfig PATH [--context C] [--watch S] [--limit N] "
-                    "[--no-running] [--one-shot]\n",
+                    "[--one-shot]\n",
                     argv[0]);
             return 2;
         }
@@ -76,7 +74,6 @@ int main(int argc, char **argv)
                                     .net = net,
                                     .store = st,
                                     .one_shot = one_shot,
-                                    .skip_running_pods = !running,
                                     .page_limit = limit};
     struct kube_client *k;
     if (kube_client_new(&cc, &k, &err) < 0) {

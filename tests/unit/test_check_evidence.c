@@ -53,7 +53,7 @@ static const char *const list_sources[] = {
     "daemonsets",        "cronjobs",              "replicasets",           "jobs",
     "mutatingwebhookconfigurations", "azureidentities", "azureidentitybindings",
     "azureassignedidentities", "azurepodidentityexceptions", "pods", "pods-workload-identity",
-    "pods-pod-identity", "pods-running", NULL};
+    "pods-pod-identity", "pods-nmi", "pods-nmi-helm", NULL};
 
 static void live_sources(struct store *s)
 {
@@ -449,7 +449,7 @@ static void test_forbidden_lists(void **state)
     store_set_time(s, T_NOW);
     live_sources(s);
     set_source(s, "daemonsets", STORE_SRC_FORBIDDEN, "403 daemonsets.apps is forbidden");
-    set_source(s, "pods-running", STORE_SRC_FORBIDDEN, "403 pods is forbidden");
+    set_source(s, "pods-nmi", STORE_SRC_FORBIDDEN, "403 pods is forbidden");
     binding(s, "legacy", "legacy-id");
     app(s, "legacy", "billing", "aadpodidbinding=legacy-id", NULL, NODE_A);
     struct check_result *r = run(s, NULL);
@@ -465,7 +465,7 @@ static void test_forbidden_lists(void **state)
 
     /* the bindings cannot be read: no "matches no binding" verdict */
     set_source(s, "daemonsets", STORE_SRC_SYNCED, NULL);
-    set_source(s, "pods-running", STORE_SRC_SYNCED, NULL);
+    set_source(s, "pods-nmi", STORE_SRC_SYNCED, NULL);
     set_source(s, "azureidentitybindings", STORE_SRC_FORBIDDEN, "403 forbidden");
     app(s, "legacy", "orphan", "aadpodidbinding=nobody", NULL, NODE_A);
     r = run(s, NULL);
@@ -480,7 +480,7 @@ static void test_forbidden_lists(void **state)
     check_free(r);
 
     /* a namespace-only fallback (RBAC) is partial: not evidence for cluster facts */
-    struct store_source *pods = store_source(s, "pods-running");
+    struct store_source *pods = store_source(s, "pods-nmi");
     pods->partial = true;
     snprintf(pods->note, sizeof pods->note, "namespace legacy only: 403");
     store_source_changed(s);

@@ -96,7 +96,6 @@ static void rig_open(struct rig *r, const char *context, bool read_only,
     c.cfg = &r->cfg;
     c.net = r->net;
     c.store = r->st;
-    c.skip_running_pods = false;
     assert_int_equal(kube_client_new(&c, &r->k, &err), 0);
     kube_client_start(r->k);
 }

@@ -379,8 +379,8 @@ static bool source_not_synced(const struct store *s, const char *name)
 }
 
 /* Lists the NMI/MIC verdict rests on: their workloads and their pods, cluster-wide. */
-static const char *const podid_sources[] = {"daemonsets", "deployments", "pods", "pods-running",
-                                            NULL};
+static const char *const podid_sources[] = {"daemonsets", "deployments", "pods", "pods-nmi",
+                                            "pods-nmi-helm", NULL};
 static const char *const binding_sources[] = {"azureidentitybindings", "azureidentities", NULL};
 
 static bool has_label(const struct model_kvlist *l, const char *k, const char *v)
@@ -1321,6 +1321,13 @@ static void wl_projection(struct wctx *x)
         cp->name = xstrdup(p->meta.name);
         cp->ready = p->ready;
         total++;
+        if (!p->has_spec && !str_eq(kv_get(&p->meta.labels, WI_LABEL_USE), "true")) {
+            /* the webhook mutates only pods labelled use=true: this one predates the label */
+            cp->status = CHECK_PROJ_NOT_INJECTED;
+            cp->detail = xstrdup("no azure.workload.identity/use=true label: created before it");
+            not_inj++;
+            continue;
+        }
         if (!p->has_spec) {
             cp->status = CHECK_PROJ_UNKNOWN;
             cp->detail = xstrdup("fetched without spec");

@@ -23,57 +23,65 @@
 #define ONESHOT_MAX_FAILURES 3
 #define AADPODID_GROUP "aadpodidentity.k8s.io"
 
-/* What the engine lists and watches. Pods come from several sources that overlap: a metadata
- * list of every pod (owner references for all), full objects for pods labelled for workload or
- * pod identity, and (unless skip_running_pods) full objects of Running pods, which carry the pod
- * IPs NMI logs name and the images that identify NMI pods. A full object always wins over a
- * metadata-only one for the same pod (see src_apply).
+#define ACCEPT_TABLE "application/json;as=Table;g=meta.k8s.io;v=v1,application/json"
+
+/* What the engine lists and watches: every kind cluster-wide. Pods come from disjoint sources,
+ * split by label so that each pod is fetched once and in full only where its spec matters:
+ *   - pods labelled for workload identity, or for pod identity (not both: no overlap), in full
+ *     (containers, env, token volumes are what projection checks read);
+ *   - NMI pods (by the labels of the Helm and YAML installs and the AKS add-on) in full: their
+ *     container and start time decide how their logs are read;
+ *   - every other pod as a Table row (PartialObjectMetadata + the `-o wide` cells): owners and
+ *     labels for the workload links, the IP and node NMI logs are attributed by, the phase.
+ * A full object of an NMI pod wins over its Table row (presence bits, src_apply).
  *
- * Measured (tests/bench/bench_kube_sync.c, release build, idwatch-sim --generate
- * deployments=10000,pods=50000,wi=0.2,pi=0.1,nmi=300, loopback, 2 shared cores):
- *   with pods-running (full):  synced in 56 s, 186 MB received, 604 requests (300 of them NMI
- *                              log streams), peak RSS 120 MB; 300 NMI pods found, 11447 NMI
- *                              token requests read from the log window.
- *   metadata + labelled only:  18 s, 80 MB, 202 requests, peak RSS 85 MB; but no pod IPs for
- *                              unlabelled pods and NMI pods only by label (none by image).
- *   kubectl get deploy,sts,ds,cj,pods,sa -A -o json: 123 s, peak RSS 2.36 GB.
- * So the Running list is on unless skip_running_pods; per-node lookups (full pods of one node
- * when its NMI logs an unknown IP) would cut the cost but are not written yet. */
+ * Measured (tests/bench/scale.sh; RESULTS.md has the figures and the machine's load). */
+#define POD_PLAIN_SELECTOR "!" WI_LABEL_USE ",!" PI_LABEL_BINDING
+#define POD_PI_SELECTOR PI_LABEL_BINDING ",!" WI_LABEL_USE
+
+enum ksrc_form {
+    KFORM_FULL,  /* the objects as the API serves them */
+    KFORM_META,  /* PartialObjectMetadata: labels, annotations, owners */
+    KFORM_TABLE, /* Table rows with metadata objects (pods: IP, node, status) */
+};
+
 #define KUBE_SOURCES(X)                                                                            \
-    /* id, store source name, API prefix, plural, decode type, metadata-only, namespaced,          \
-     * label selector, field selector, API group that may be absent */                             \
-    X(NAMESPACES, "namespaces", "/api/v1", "namespaces", DECODE_NAMESPACE, true, false, NULL,      \
+    /* id, store source name, API prefix, plural, decode type, form, namespaced, label selector,   \
+     * API group that may be absent */                                                             \
+    X(NAMESPACES, "namespaces", "/api/v1", "namespaces", DECODE_NAMESPACE, KFORM_META, false,      \
       NULL, NULL)                                                                                  \
     X(SERVICEACCOUNTS, "serviceaccounts", "/api/v1", "serviceaccounts", DECODE_SERVICEACCOUNT,     \
-      true, true, NULL, NULL, NULL)                                                                \
-    X(DEPLOYMENTS, "deployments", "/apis/apps/v1", "deployments", DECODE_DEPLOYMENT, false, true,  \
-      NULL, NULL, NULL)                                                                            \
-    X(STATEFULSETS, "statefulsets", "/apis/apps/v1", "statefulsets", DECODE_STATEFULSET, false,    \
-      true, NULL, NULL, NULL)                                                                      \
-    X(DAEMONSETS, "daemonsets", "/apis/apps/v1", "daemonsets", DECODE_DAEMONSET, false, true,      \
-      NULL, NULL, NULL)                                                                            \
-    X(CRONJOBS, "cronjobs", "/apis/batch/v1", "cronjobs", DECODE_CRONJOB, false, true, NULL, NULL, \
+      KFORM_META, true, NULL, NULL)                                                                \
+    X(DEPLOYMENTS, "deployments", "/apis/apps/v1", "deployments", DECODE_DEPLOYMENT, KFORM_FULL,   \
+      true, NULL, NULL)                                                                            \
+    X(STATEFULSETS, "statefulsets", "/apis/apps/v1", "statefulsets", DECODE_STATEFULSET,           \
+      KFORM_FULL, true, NULL, NULL)                                                                \
+    X(DAEMONSETS, "daemonsets", "/apis/apps/v1", "daemonsets", DECODE_DAEMONSET, KFORM_FULL, true, \
+      NULL, NULL)                                                                                  \
+    X(CRONJOBS, "cronjobs", "/apis/batch/v1", "cronjobs", DECODE_CRONJOB, KFORM_FULL, true, NULL,  \
       NULL)                                                                                        \
-    X(REPLICASETS, "replicasets", "/apis/apps/v1", "replicasets", DECODE_REPLICASET, true, true,   \
-      NULL, NULL, NULL)                                                                            \
-    X(JOBS, "jobs", "/apis/batch/v1", "jobs", DECODE_JOB, true, true, NULL, NULL, NULL)            \
+    X(REPLICASETS, "replicasets", "/apis/apps/v1", "replicasets", DECODE_REPLICASET, KFORM_META,   \
+      true, NULL, NULL)                                                                            \
+    X(JOBS, "jobs", "/apis/batch/v1", "jobs", DECODE_JOB, KFORM_META, true, NULL, NULL)            \
     X(MWCS, "mutatingwebhookconfigurations", "/apis/admissionregistration.k8s.io/v1",              \
-      "mutatingwebhookconfigurations", DECODE_MWC, false, false, NULL, NULL, NULL)                 \
+      "mutatingwebhookconfigurations", DECODE_MWC, KFORM_FULL, false, NULL, NULL)                  \
     X(AZIDS, "azureidentities", "/apis/" AADPODID_GROUP "/v1", "azureidentities", DECODE_AZID,     \
-      false, true, NULL, NULL, AADPODID_GROUP)                                                     \
+      KFORM_FULL, true, NULL, AADPODID_GROUP)                                                      \
     X(AZBINDINGS, "azureidentitybindings", "/apis/" AADPODID_GROUP "/v1", "azureidentitybindings", \
-      DECODE_AZBINDING, false, true, NULL, NULL, AADPODID_GROUP)                                   \
+      DECODE_AZBINDING, KFORM_FULL, true, NULL, AADPODID_GROUP)                                    \
     X(AZASSIGNED, "azureassignedidentities", "/apis/" AADPODID_GROUP "/v1",                        \
-      "azureassignedidentities", DECODE_AZASSIGNED, false, true, NULL, NULL, AADPODID_GROUP)       \
+      "azureassignedidentities", DECODE_AZASSIGNED, KFORM_FULL, true, NULL, AADPODID_GROUP)       \
     X(AZEXCEPTIONS, "azurepodidentityexceptions", "/apis/" AADPODID_GROUP "/v1",                   \
-      "azurepodidentityexceptions", DECODE_AZEXCEPTION, false, true, NULL, NULL, AADPODID_GROUP)   \
-    X(PODS, "pods", "/api/v1", "pods", DECODE_POD, true, true, NULL, NULL, NULL)                   \
-    X(PODS_WI, "pods-workload-identity", "/api/v1", "pods", DECODE_POD, false, true, WI_LABEL_USE, \
-      NULL, NULL)                                                                                  \
-    X(PODS_PI, "pods-pod-identity", "/api/v1", "pods", DECODE_POD, false, true, PI_LABEL_BINDING,  \
-      NULL, NULL)                                                                                  \
-    X(PODS_RUNNING, "pods-running", "/api/v1", "pods", DECODE_POD, false, true, NULL,              \
-      "status.phase=Running", NULL)
+      "azurepodidentityexceptions", DECODE_AZEXCEPTION, KFORM_FULL, true, NULL, AADPODID_GROUP)    \
+    X(PODS, "pods", "/api/v1", "pods", DECODE_POD, KFORM_TABLE, true, POD_PLAIN_SELECTOR, NULL)    \
+    X(PODS_WI, "pods-workload-identity", "/api/v1", "pods", DECODE_POD, KFORM_FULL, true,          \
+      WI_LABEL_USE, NULL)                                                                          \
+    X(PODS_PI, "pods-pod-identity", "/api/v1", "pods", DECODE_POD, KFORM_FULL, true,               \
+      POD_PI_SELECTOR, NULL)                                                                       \
+    X(PODS_NMI, "pods-nmi", "/api/v1", "pods", DECODE_POD, KFORM_FULL, true, "component=nmi",      \
+      NULL)                                                                                        \
+    X(PODS_NMI_HELM, "pods-nmi-helm", "/api/v1", "pods", DECODE_POD, KFORM_FULL, true,             \
+      "app.kubernetes.io/component=nmi", NULL)
 
 enum ksrc_id {
 #define X(id, ...) KSRC_##id,
@@ -85,18 +93,22 @@ enum ksrc_id {
 struct ksrc_def {
     const char *name, *prefix, *plural;
     enum decode_type type;
-    bool meta_only, namespaced;
-    const char *label_selector, *field_selector, *group;
+    enum ksrc_form form;
+    bool namespaced;
+    const char *label_selector, *group;
 };
 
 static const struct ksrc_def ksrc_defs[] = {
-#define X(id, name, prefix, plural, type, meta, nsd, ls, fs, group)                                \
-    {name, prefix, plural, type, meta, nsd, ls, fs, group},
+#define X(id, name, prefix, plural, type, form, nsd, ls, group)                                    \
+    {name, prefix, plural, type, form, nsd, ls, group},
     KUBE_SOURCES(X)
 #undef X
 };
 
-#define FULL_POD_BITS ((1u << KSRC_PODS_WI) | (1u << KSRC_PODS_PI) | (1u << KSRC_PODS_RUNNING))
+/* Sources that hold a pod's full object (a Table row of the same pod is then ignored). */
+#define FULL_POD_BITS                                                                              \
+    ((1u << KSRC_PODS_WI) | (1u << KSRC_PODS_PI) | (1u << KSRC_PODS_NMI) |                         \
+     (1u << KSRC_PODS_NMI_HELM))
 
 enum ksrc_phase { PH_IDLE, PH_LISTING, PH_WATCHING, PH_WAITING, PH_DONE, PH_OFF };
 
@@ -115,6 +127,7 @@ struct ksrc {
     int failures;
     bool first_done; /* first list finished one way or another */
     bool ns_only;    /* the cluster-wide list was forbidden: reading the scope namespace only */
+    struct decode_table_cols cols; /* KFORM_TABLE: where the cells are (from the list) */
     bool relist;     /* the watch asked for a fresh list */
     int64_t watch_started;
     size_t watch_events;
@@ -469,7 +482,7 @@ static void src_apply(struct ksrc *s, enum decode_event_type ev, struct decode_o
     free(key);
     if (ev != DECODE_EV_DELETED) {
         src_set_bit(s, p);
-        if (s->def->meta_only && o->type == DECODE_POD && (p->bits & FULL_POD_BITS))
+        if (s->def->form != KFORM_FULL && o->type == DECODE_POD && (p->bits & FULL_POD_BITS))
             decode_object_free(o); /* a full source holds this pod: it has more */
         else
             store_put_object(k, o);
@@ -486,7 +499,7 @@ static void src_apply(struct ksrc *s, enum decode_event_type ev, struct decode_o
         decode_object_free(o);
         store_forget(k, pk);
         free(pk);
-    } else if (o->type == DECODE_POD && !s->def->meta_only && !(p->bits & FULL_POD_BITS)) {
+    } else if (o->type == DECODE_POD && s->def->form == KFORM_FULL && !(p->bits & FULL_POD_BITS)) {
         /* Left a full source's selector (label removed, pod no longer Running) but still
          * exists: the event carries its latest state, keep that. */
         store_put_object(k, o);
@@ -659,12 +672,6 @@ static char *src_path(struct ksrc *s, bool watch)
         free(e);
         sep[0] = '&';
     }
-    if (d->field_selector) {
-        char *e = curl_escape_str(d->field_selector);
-        buf_printf(&b, "%sfieldSelector=%s", sep, e);
-        free(e);
-        sep[0] = '&';
-    }
     if (watch) {
         int lo = k->c.watch_timeout_min > 0 ? k->c.watch_timeout_min : 300;
         int hi = k->c.watch_timeout_max >= lo ? k->c.watch_timeout_max : 2 * lo;
@@ -720,12 +727,22 @@ static void src_sweep(struct ksrc *s)
 
 static void src_list_done(void *ctx, const struct net_response *r);
 
+static const char *src_accept(const struct ksrc *s, bool watch)
+{
+    switch (s->def->form) {
+    case KFORM_META: return watch ? ACCEPT_META_WATCH : ACCEPT_META_LIST;
+    case KFORM_TABLE: return ACCEPT_TABLE;
+    case KFORM_FULL: break;
+    }
+    return ACCEPT_JSON;
+}
+
 static void src_list_page(struct ksrc *s)
 {
     char *path = src_path(s, false);
     struct kreq_opts o = {
         .path = path,
-        .accept = s->def->meta_only ? ACCEPT_META_LIST : ACCEPT_JSON,
+        .accept = src_accept(s, false),
         .timeout_ms = s->k->c.list_timeout_ms > 0 ? s->k->c.list_timeout_ms : LIST_TIMEOUT_MS,
         .max_retries = 3,
         .done = src_list_done,
@@ -777,7 +794,8 @@ static void src_list_done(void *ctx, const struct net_response *r)
     }
     struct decode_list_meta meta = {0};
     struct idw_err err = {{0}};
-    int rc = decode_list_page(r->body, r->body_len, s->def->type, src_item, s, &meta, &err);
+    int rc = decode_list_page_cols(r->body, r->body_len, s->def->type, &s->cols, src_item, s,
+                                   &meta, &err);
     if (rc == 410) {
         decode_list_meta_free(&meta);
         src_list(s);
@@ -838,7 +856,7 @@ static int src_watch_line(void *ctx, const char *line, size_t len)
     }
     if (len == 0)
         return 0;
-    int rc = decode_watch_event(line, len, s->def->type, &ev, &err);
+    int rc = decode_watch_event_cols(line, len, s->def->type, &s->cols, &ev, &err);
     s->k->stats.events++;
     s->watch_events++;
     if (rc < 0) {
@@ -930,7 +948,7 @@ static void src_watch(struct ksrc *s)
     char *path = src_path(s, true);
     struct kreq_opts o = {
         .path = path,
-        .accept = s->def->meta_only ? ACCEPT_META_WATCH : ACCEPT_JSON,
+        .accept = src_accept(s, true),
         .timeout_ms = ((long)s->watch_timeout + 30) * 1000, /* the server should end it first */
         .on_line = src_watch_line,
         .done = src_watch_done,
@@ -1088,14 +1106,9 @@ int kube_client_new(const struct kube_client_config *c, struct kube_client **out
         s->id = (enum ksrc_id)i;
         s->def = &ksrc_defs[i];
         s->phase = PH_IDLE;
-        if (i == KSRC_PODS_RUNNING && c->skip_running_pods)
-            s->phase = PH_OFF;
-        s->ss = s->phase == PH_OFF ? NULL : store_source(k->store, s->def->name);
+        s->ss = store_source(k->store, s->def->name);
+        decode_table_cols_init(&s->cols);
     }
-    /* PH_OFF sources still need a store_source pointer for code paths that touch it. */
-    for (int i = 0; i < KSRC__COUNT; i++)
-        if (!k->src[i].ss)
-            k->src[i].ss = xcalloc(1, sizeof *k->src[i].ss);
     k->logs = klogs_new(k);
     *out = k;
     return 0;
@@ -1126,8 +1139,6 @@ void kube_client_free(struct kube_client *k)
             net_timer_cancel(k->net, s->timer);
         free(s->rv);
         free(s->cont);
-        if (i == KSRC_PODS_RUNNING && k->c.skip_running_pods)
-            free(s->ss);
     }
     klogs_free(k->logs);
     struct presence *p, *tmp;

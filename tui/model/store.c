@@ -449,7 +449,7 @@ static int64_t store_now(const struct store *s)
 
 /* ---- interning whole objects ------------------------------------------------------------ */
 
-enum { STR_INTERN, STR_RELEASE };
+enum { STR_INTERN, STR_RELEASE, STR_DROP /* forget the pointer: the table goes as a whole */ };
 
 static void v_str(struct store *s, char **p, int op)
 {
@@ -459,6 +459,8 @@ static void v_str(struct store *s, char **p, int op)
         char *i = itab_intern(&s->strs, *p);
         free(*p);
         *p = i;
+    } else if (op == STR_DROP) {
+        *p = NULL;
     } else {
         itab_release(&s->strs, *p);
         *p = NULL;
@@ -1802,30 +1804,63 @@ void store_free(struct store *s)
 {
     if (!s)
         return;
-    while (s->n_pods)
-        store_del_pod(s, s->pods[s->n_pods - 1]->pod->meta.namespace_,
-                      s->pods[s->n_pods - 1]->pod->meta.name);
-    while (s->n_wls)
-        wl_remove(s, s->wls[s->n_wls - 1]);
-    while (s->n_links) {
-        struct model_link *l = s->links[s->n_links - 1]->link;
-        store_del_link(s, l->kind, l->meta.namespace_, l->meta.name);
+    /* Everything goes at once: no index is kept up to date on the way (that is most of the cost
+     * of deleting objects one by one), and every interned string goes with its table at the end
+     * (the objects only drop their pointers). */
+    for (size_t i = 0; i < s->n_pods; i++) {
+        v_pod(s, s->pods[i]->pod, STR_DROP);
+        model_pod_free(s->pods[i]->pod);
+        free(s->pods[i]);
+    }
+    HASH_CLEAR(hh, s->wls_by_key); /* (reads the head entry: before the entries go) */
+    HASH_CLEAR(hh_uid, s->wls_by_uid);
+    for (size_t i = 0; i < s->n_wls; i++) {
+        struct wl_entry *we = s->wls[i];
+        v_workload(s, we->w, STR_DROP);
+        model_workload_free(we->w);
+        free(we->key);
+        free(we->pods);
+        free(we->pe);
+        free(we);
+    }
+    HASH_CLEAR(hh, s->links_by_key);
+    HASH_CLEAR(hh_uid, s->links_by_uid);
+    for (size_t i = 0; i < s->n_links; i++) {
+        struct link_entry *le = s->links[i];
+        v_link(s, le->link, STR_DROP);
+        model_link_free(le->link);
+        free(le->key);
+        free(le);
     }
     for (size_t t = 0; t < OBJ__COUNT; t++) {
-        while (s->objs[t].n) {
-            const struct model_meta *m = s->objs[t].items[s->objs[t].n - 1]->obj;
-            obj_del(s, (enum obj_type)t, m->namespace_, m->name);
+        struct obj_table *tab = &s->objs[t];
+        HASH_CLEAR(hh, tab->hash);
+        for (size_t i = 0; i < tab->n; i++) {
+            obj_ops[t].visit(s, tab->items[i]->obj, STR_DROP);
+            obj_ops[t].free(tab->items[i]->obj);
+            free(tab->items[i]->key);
+            free(tab->items[i]);
         }
-        free(s->objs[t].items);
+        free(tab->items);
     }
-    while (s->gone) /* buckets go with their last record */
-        ip_drop_oldest(s);
+    for (struct ip_rec *r = s->gone, *next; r; r = next) {
+        next = r->qnext;
+        free(r);
+    }
+    for (size_t i = 0; i < s->ips.cap; i++)
+        free(s->ips.slots[i]);
+    for (size_t i = 0; i < s->n_nmi; i++) {
+        v_nmi(s, s->nmi[i], STR_DROP);
+        model_nmi_request_free(s->nmi[i]);
+        free(s->nmi[i]);
+    }
+    free(s->nmi);
+    for (size_t i = 0; i < s->strs.cap; i++)
+        free(s->strs.slots[i]);
+    free(s->strs.slots);
     free(s->pods_by_key.slots);
     free(s->pods_by_uid.slots);
     free(s->ips.slots);
-    for (size_t i = 0; i < s->n_nmi; i++)
-        nmi_free(s, s->nmi[i]);
-    free(s->nmi);
     model_azure_free(&s->azure);
     model_oidc_free(&s->oidc);
     for (size_t i = 0; i < s->n_sources; i++)
@@ -1839,6 +1874,5 @@ void store_free(struct store *s)
     free(s->links);
     free(s->dirty);
     free(s->dirty_out);
-    free(s->strs.slots); /* every string was released with its object */
     free(s);
 }
