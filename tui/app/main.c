@@ -109,10 +109,12 @@ int main(int argc, char **argv)
     bool quiet = cl.mode == APP_MODE_COMPLETE; /* the shell's prompt is no place for warnings */
     for (size_t i = 0; i < cfg->n_warnings && !quiet; i++)
         fprintf(stderr, "idwatch: %s\n", cfg->warnings[i]);
-    char notice[160] = "";
-    if (cfg->n_warnings > 0)
-        snprintf(notice, sizeof notice, "config: %s%s (idwatch --print-config)", cfg->warnings[0],
-                 cfg->n_warnings > 1 ? " and more" : "");
+    char notice[IDW_ERR_MAX] = "";
+    if (cfg->n_warnings == 1)
+        snprintf(notice, sizeof notice, "config: %s", cfg->warnings[0]);
+    else if (cfg->n_warnings > 1)
+        snprintf(notice, sizeof notice, "config: %s (and %zu more: idwatch --print-config)",
+                 cfg->warnings[0], cfg->n_warnings - 1);
 
     if (cl.mode == APP_MODE_COMPLETE) {
         char *ctx = context_name(&opt);

@@ -289,13 +289,19 @@ static void gen_zsh(FILE *out)
           "  [[ -n ${opt_args[--kubeconfig]} ]] && kargs+=(--kubeconfig "
           "${(Q)opt_args[--kubeconfig]})\n"
           "  [[ -n ${opt_args[--context]} ]] && kargs+=(--context ${(Q)opt_args[--context]})\n"
-          "  names=(${(f)\"$(command ${words[1]} __complete $1 $kargs 2>/dev/null)\"})\n"
-          "  _describe -t $1 $1 names\n"
+          "  local what=${@[-1]}  # _arguments puts compadd options before the word\n"
+          "  names=(${(f)\"$(command ${words[1]} __complete $what $kargs 2>/dev/null)\"})\n"
+          "  _describe -t $what ${what%s} names\n"
           "}\n"
-          "\n"
-          "_idwatch() {\n"
-          "  _arguments -s -S \\\n",
+          "\n",
           out);
+    fputs("_idwatch_themes() {\n  _alternative 'names:theme:(", out);
+    words(out, APP_COMPLETE_THEME);
+    fputs(")' 'files:theme file:_files'\n}\n\n_idwatch_scenarios() {\n"
+          "  _alternative 'names:scenario:(",
+          out);
+    words(out, APP_COMPLETE_SCENARIO);
+    fputs(")' 'files:scenario file:_files'\n}\n\n_idwatch() {\n  _arguments -s -S \\\n", out);
     FOR_OPTIONS(o)
     {
         char list[400] = "", action[512];
@@ -312,11 +318,8 @@ static void gen_zsh(FILE *out)
             snprintf(action, sizeof action, "_idwatch_dynamic namespaces");
             break;
         case APP_COMPLETE_NONE: snprintf(action, sizeof action, " "); break;
-        case APP_COMPLETE_THEME:
-        case APP_COMPLETE_SCENARIO:
-            snprintf(action, sizeof action, "{_alternative 'names:name:(%s)' 'files:file:_files'}",
-                     list);
-            break;
+        case APP_COMPLETE_THEME: snprintf(action, sizeof action, "_idwatch_themes"); break;
+        case APP_COMPLETE_SCENARIO: snprintf(action, sizeof action, "_idwatch_scenarios"); break;
         default: snprintf(action, sizeof action, "(%s)", list); break;
         }
         fputs("    '", out);
