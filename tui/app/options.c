@@ -591,6 +591,11 @@ void app_print_config(FILE *out, const struct app_options *opt)
             free(path);
         }
     }
+    if (opt->demo && !opt->action_log) { /* --print-config does not start the simulator */
+        print_line(out, "action-log", "(the demo's own state directory, removed when it ends)",
+                   "demo");
+        return;
+    }
     char *log = opt->action_log ? xstrdup(opt->action_log) : act_log_default_path();
     print_line(out, "action-log", log ? log : "(none: set XDG_STATE_HOME or HOME)",
                opt->action_log ? "demo" : "default");
