@@ -100,7 +100,9 @@ static void man_keys(FILE *out)
         }
         fputs("\\fR\n", out);
         roff(out, k->help);
-        fputs(".\n", out);
+        fputs(" [", out);
+        roff(out, k->id); /* the name IDWATCH_KEYS rebinds it by */
+        fputs("].\n", out);
     }
 }
 
