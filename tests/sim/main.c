@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "idwatch/core.h"
+#include "idwatch/paths.h"
 #include "server.h"
 #include "simstate.h"
 
@@ -146,8 +148,15 @@ int main(int argc, char **argv)
         snprintf(scen_dir, sizeof scen_dir, "%s", env_dir);
     else
         snprintf(scen_dir, sizeof scen_dir, "%s/scenarios", here);
-    char plugin_src[PATH_MAX];
+    char plugin_src[PATH_MAX], self[PATH_MAX];
     snprintf(plugin_src, sizeof plugin_src, "%s/exec-plugin.sh", here);
+    /* installed (libexec/idwatch/): the plugin lies beside the binary, not in a source tree */
+    if (path_self_dir(self, sizeof self) == 0) {
+        char beside[PATH_MAX + 32];
+        snprintf(beside, sizeof beside, "%s/exec-plugin.sh", self);
+        if (access(beside, X_OK) == 0 && strlen(beside) < sizeof plugin_src)
+            snprintf(plugin_src, sizeof plugin_src, "%s", beside);
+    }
     if (!realpath(plugin_src, plugin))
         snprintf(plugin, sizeof plugin, "%s", plugin_src);
 

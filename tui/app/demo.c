@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "idwatch/app.h"
+#include "idwatch/paths.h"
 
-/* idwatch-sim next to our own binary (the build dir or the install prefix), else on PATH. */
-static int find_sim(const char *argv0, char *out, size_t n)
+/* idwatch-sim next to our own binary (the build dir), in the install's libexec/idwatch (then
+ * *installed is set), else on PATH. */
+static int find_sim(const char *argv0, char *out, size_t n, bool *installed)
 {
+    *installed = false;
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len > 0) {
@@ -28,6 +31,13 @@ static int find_sim(const char *argv0, char *out, size_t n)
             if (access(out, X_OK) == 0)
                 return 0;
         }
+    }
+    char *lib = path_find_libexec("idwatch-sim");
+    if (lib) {
+        snprintf(out, n, "%s", lib);
+        free(lib);
+        *installed = true;
+        return 0;
     }
     if (argv0 && strchr(argv0, '/')) {
         char dir[PATH_MAX];
@@ -76,8 +86,12 @@ int app_sim_start(const char *argv0, const char *scenario, double speed, struct 
     memset(sim, 0, sizeof *sim);
     sim->pid = -1;
     char exe[PATH_MAX];
-    if (find_sim(argv0, exe, sizeof exe) != 0)
-        return idw_err_set(err, "--demo: idwatch-sim not found next to idwatch or on PATH");
+    bool installed;
+    if (find_sim(argv0, exe, sizeof exe, &installed) != 0)
+        return idw_err_set(err, "--demo: idwatch-sim not found next to idwatch, in its libexec "
+                                "directory or on PATH");
+    /* An installed simulator reads the installed scenarios, not those of a source tree. */
+    char *scenarios = installed ? path_find_data("scenarios") : NULL;
     snprintf(sim->state_dir, sizeof sim->state_dir, "/tmp/idwatch-demo.XXXXXX");
     if (!mkdtemp(sim->state_dir))
         return idw_err_set(err, "--demo: cannot create a state directory: %s", strerror(errno));
@@ -85,6 +99,7 @@ int app_sim_start(const char *argv0, const char *scenario, double speed, struct 
 
     int pipefd[2];
     if (pipe(pipefd) != 0) {
+        free(scenarios);
         remove_tree(sim->state_dir);
         return idw_err_set(err, "--demo: pipe: %s", strerror(errno));
     }
@@ -95,6 +110,7 @@ int app_sim_start(const char *argv0, const char *scenario, double speed, struct 
 
     pid_t pid = fork();
     if (pid < 0) {
+        free(scenarios);
         close(pipefd[0]);
         close(pipefd[1]);
         remove_tree(sim->state_dir);
@@ -112,10 +128,16 @@ int app_sim_start(const char *argv0, const char *scenario, double speed, struct 
         close(pipefd[0]);
         close(pipefd[1]);
         setpgid(0, 0); /* keep terminal signals (Ctrl-C) for idwatch to handle */
-        execl(exe, exe, "--scenario", scenario, "--state-dir", sim->state_dir, "--listen",
-              "127.0.0.1:0", "--speed", speed_s, (char *)NULL);
+        char *args[] = {
+            exe,        "--scenario",  (char *)scenario, "--state-dir", sim->state_dir,
+            "--listen", "127.0.0.1:0", "--speed",        speed_s,       "--scenarios-dir",
+            scenarios,  NULL};
+        if (!scenarios)
+            args[9] = NULL;
+        execv(exe, args);
         _exit(127);
     }
+    free(scenarios);
     close(pipefd[1]);
     sim->pid = pid;
 

@@ -175,6 +175,7 @@ struct app {
     bool terminal_gone;
     const char **context_names;
     size_t n_contexts;
+    struct app_options *ctx_opt; /* the options re-resolved for a context switched to, or NULL */
 };
 
 static int app_actions_new(struct app *a, struct idw_err *err);
@@ -207,8 +208,12 @@ static void cb_switch_context(void *ctx, const char *name)
     struct app *a = ctx;
     struct idw_err err;
     struct session *next = NULL;
-    if (session_open(a->opt, a->kc, name, a->net, false, &next, &err) != 0) {
+    /* The config file's [context] sections apply to the new context (read-only above all). */
+    struct app_options *next_opt = xmalloc(sizeof *next_opt);
+    app_options_for_context(a->opt, name, next_opt);
+    if (session_open(next_opt, a->kc, name, a->net, false, &next, &err) != 0) {
         view_message(a->view, true, "context %s: %s", name, err.msg);
+        free(next_opt);
         return;
     }
     /* The engine keeps contexts of requests of the old session: rebuild it with the session. */
@@ -218,6 +223,9 @@ static void cb_switch_context(void *ctx, const char *name)
         view_dialog_close(a->view);
     session_close(a->session);
     actions_free(old_actions);
+    free(a->ctx_opt);
+    a->opt = a->ctx_opt = next_opt;
+    net_set_read_only(a->net, next_opt->read_only);
     a->session = next;
     session_start(next);
     const struct kubeconfig_resolved *cfg = session_config(next);
@@ -307,6 +315,7 @@ static int app_actions_new(struct app *a, struct idw_err *err)
         .window_seconds = a->opt->log_window,
         .key_name = cb_key_name,
         .key_ctx = a,
+        .log_path = a->opt->action_log,
     };
     app_actions_io_init(&a->kio, &ac.io);
     return actions_new(&ac, &a->actions, err);
@@ -382,6 +391,8 @@ int app_run_interactive(const struct app_options *opt)
     }
     if (app_actions_new(&a, &err) != 0)
         view_message(a.view, true, "actions: %s", err.msg);
+    else if (opt->notice)
+        view_message(a.view, true, "%s", opt->notice);
     view_set_gate(a.view, cb_gate, &a);
     view_set_gate_version(a.view, dlg_version);
     session_start(a.session);
@@ -414,5 +425,6 @@ int app_run_interactive(const struct app_options *opt)
         fclose(netlog);
     kubeconfig_free(a.kc);
     free(a.context_names);
+    free(a.ctx_opt);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* theme: the colour-role table, the *.theme parser and the theme search path. No curses. */
 #include "idwatch/theme.h"
+#include "idwatch/paths.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -352,7 +353,10 @@ char *theme_find(const char *spec)
         return NULL;
     if (strchr(spec, '/') || str_has_suffix(spec, ".theme"))
         return readable(spec) ? xstrdup(spec) : NULL;
-    char *dirs[4] = {NULL, NULL, NULL, NULL};
+    /* the user's themes, the installed ones (paths.h), then ./themes */
+    char **data;
+    size_t n_data = path_data_dirs(&data);
+    char **dirs = xcalloc(n_data + 2, sizeof *dirs);
     size_t n = 0;
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
@@ -360,7 +364,9 @@ char *theme_find(const char *spec)
         dirs[n++] = xasprintf("%s/idwatch/themes", xdg);
     else if (!str_empty(home))
         dirs[n++] = xasprintf("%s/.config/idwatch/themes", home);
-    dirs[n++] = xasprintf("%s/themes", IDWATCH_SHARE_DIR);
+    for (size_t i = 0; i < n_data; i++)
+        dirs[n++] = xasprintf("%s/themes", data[i]);
+    path_list_free(data, n_data);
     dirs[n++] = xstrdup("./themes");
     char *found = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -371,6 +377,7 @@ char *theme_find(const char *spec)
             free(p);
         free(dirs[i]);
     }
+    free(dirs);
     return found;
 }
 
@@ -383,8 +390,8 @@ int theme_load(struct theme *t, const char *spec, struct theme_diag *diag, struc
             return 0;
         return idw_err_set(err,
                            "theme '%s' not found (looked in $XDG_CONFIG_HOME/idwatch/themes, "
-                           "%s/themes, ./themes)",
-                           spec ? spec : "", IDWATCH_SHARE_DIR);
+                           "the installed themes, ./themes)",
+                           spec ? spec : "");
     }
     char *text = NULL;
     size_t len = 0;
