@@ -80,8 +80,11 @@ struct kube_client_config {
     int64_t log_window;     /* seconds of NMI log to read (sinceSeconds); 0 = 3600 */
     bool one_shot;          /* `idwatch report`: list once, read logs without follow, stop */
     int page_limit;         /* list page size; 0 = 500 */
-    int max_log_streams;    /* NMI pods followed at once; the rest are polled; 0 = 32 */
+    int max_log_streams;    /* NMI pods followed at once (an idle stream costs nothing; HTTP/2
+                             * multiplexes them on one connection); the rest are polled; 0 = 512 */
     int log_poll_seconds;   /* polling interval for NMI pods beyond the cap; 0 = 60 */
+    int log_quiet_checks;   /* streams that have said nothing for long are re-checked (resumed)
+                             * at most this many times a minute in all; 0 = 6 */
     int watch_timeout_min;  /* watch timeoutSeconds range; 0 = 300..600 (client-go's) */
     int watch_timeout_max;
     long connect_timeout_ms; /* 0 = 5000 */

@@ -57,7 +57,7 @@ void net_lines_free(struct net_lines *l);
 /* ---- the multi handle ---------------------------------------------------------------- */
 
 struct net_config {
-    int max_host_connections;   /* cap on concurrent connections per host; 0 = 64 */
+    int max_host_connections;   /* cap on concurrent connections per host; 0 = 600 */
     const char *user_agent;     /* NULL = "idwatch/<version>" */
     const char *authority_host; /* Entra ID host for the guard; NULL = login.microsoftonline.com */
     bool read_only;

@@ -51,6 +51,9 @@ struct klogs {
     struct kube_client *k;
     struct klog *head;
     int following;
+    /* re-checks of quiet streams: a budget for all of them (a token bucket) */
+    double quiet_tokens;
+    int64_t quiet_refill_ms;
     size_t pending; /* one-shot reads not finished */
     bool oneshot;
 };
@@ -258,6 +261,34 @@ static int64_t stall_after_ms(const struct klog *g)
 
 static void stall_arm(struct klog *g);
 
+/* A stream without a cadence to hold it to: silent since it opened, or quiet for the longest
+ * threshold. Its re-check is a probe, not a repair. */
+static bool quiet_stream(const struct klog *g)
+{
+    const struct kube_client_config *c = kube_client_cfg(g->l->k);
+    int64_t lo = c->log_stall_min_s > 0 ? (int64_t)c->log_stall_min_s * 1000 : STALL_MIN_MS;
+    return !g->have_last || stall_after_ms(g) >= lo * (STALL_QUIET_MS / STALL_MIN_MS);
+}
+
+static bool quiet_token(struct klogs *l)
+{
+    const struct kube_client_config *c = kube_client_cfg(l->k);
+    double per_min = c->log_quiet_checks > 0 ? c->log_quiet_checks : 6;
+    int64_t now = time_now_ms();
+    if (!l->quiet_refill_ms) {
+        l->quiet_refill_ms = now;
+        l->quiet_tokens = per_min;
+    }
+    l->quiet_tokens += (double)(now - l->quiet_refill_ms) * per_min / 60000.0;
+    l->quiet_refill_ms = now;
+    if (l->quiet_tokens > per_min)
+        l->quiet_tokens = per_min;
+    if (l->quiet_tokens < 1)
+        return false;
+    l->quiet_tokens -= 1;
+    return true;
+}
+
 /* A followed stream silent for longer than its pod's cadence may be stuck (a kubelet that lost
  * the file after a log rotation keeps the connection open): resume it from the last line. The
  * resumed request answering proves the quiet was real. */
@@ -270,6 +301,12 @@ static void stall_fire(void *ctx)
     int64_t idle = time_now_ms() - g->last_line_ms;
     if (idle < stall_after_ms(g)) {
         stall_arm(g);
+        return;
+    }
+    if (quiet_stream(g) && !quiet_token(g->l)) {
+        /* a stream that never had a cadence (or lost it) is probably just quiet: such
+         * re-checks share one small budget, so that idle cost does not grow with NMI pods */
+        g->stall_timer = net_timer_add(klog_net(g), 60000, stall_fire, g);
         return;
     }
     char why[128], age[16];
@@ -495,7 +532,7 @@ void klogs_pod_seen(struct klogs *l, const struct model_pod *p)
         }
         return;
     }
-    int cap = c->max_log_streams > 0 ? c->max_log_streams : 32;
+    int cap = c->max_log_streams > 0 ? c->max_log_streams : 512;
     if (l->following < cap) {
         g->follow = true;
         l->following++;

@@ -1327,7 +1327,7 @@ static int table_page(const cJSON *root, enum decode_type t, struct decode_table
  * what they keep, so no arena memory outlives the page. */
 
 #define ARENA_BLOCK ((size_t)1 << 20)
-#define ARENA_KEEP ((size_t)16 << 20) /* retained between pages */
+#define ARENA_KEEP ((size_t)4 << 20) /* retained between pages */
 
 struct arena_block {
     struct arena_block *next;

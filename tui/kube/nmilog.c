@@ -51,7 +51,8 @@ struct nmilog {
     char version[32];
     char mode[16];
     struct nmilog_stats stats;
-    char scratch[NMILOG_LINE_MAX];
+    char *scratch; /* logrus messages are unescaped here: grown to the longest line seen */
+    size_t scratch_cap;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -572,6 +573,7 @@ static bool parse_logrus(struct nmilog *p, struct sl s)
     /* Unescape the message into scratch, stopping at the closing quote. */
     const char *c = mk + 6;
     const char *end = r.p + r.n;
+    xgrow((void **)&p->scratch, &p->scratch_cap, (size_t)(end - c) + 1, 1);
     size_t o = 0;
     bool closed = false;
     while (c < end) {
@@ -702,6 +704,7 @@ void nmilog_free(struct nmilog *p)
         model_nmi_request_free(&p->out[i]);
     free(p->out);
     free(p->partial);
+    free(p->scratch);
     free(p->nmi_pod);
     free(p->node_name);
     free(p);

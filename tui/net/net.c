@@ -116,7 +116,9 @@ struct net *net_new(const struct net_config *cfg)
         fprintf(stderr, "idwatch: curl_multi_init failed\n");
         abort();
     }
-    long maxhost = cfg->max_host_connections > 0 ? cfg->max_host_connections : 64;
+    /* Over HTTP/2 streams share one connection; an HTTP/1.1 server needs one per stream, and
+     * idwatch follows every NMI pod's log (up to 512) beside its watches. */
+    long maxhost = cfg->max_host_connections > 0 ? cfg->max_host_connections : 600;
     curl_multi_setopt(n->multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxhost);
     curl_multi_setopt(n->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     n->read_only = cfg->read_only;

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 
 #include "idwatch/report.h"
+#include "jsonw.h"
 
 static const char *const format_names[] = {
 #define X(id, name) name,
@@ -94,170 +94,175 @@ static void when_text(const struct report_meta *m, char out[32])
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-static void j_str(cJSON *o, const char *k, const char *v)
+/* Strings from the cluster are sanitized before they are written. */
+static void j_str(struct jsonw *w, const char *k, const char *v)
 {
     if (!v) {
-        cJSON_AddNullToObject(o, k);
+        jsonw_null(w, k);
         return;
     }
     char *c = clean(v);
-    cJSON_AddStringToObject(o, k, c);
+    jsonw_string(w, k, c);
     free(c);
 }
 
-static void j_int(cJSON *o, const char *k, double v, bool known)
+static void j_int(struct jsonw *w, const char *k, double v, bool known)
 {
     if (known)
-        cJSON_AddNumberToObject(o, k, v);
+        jsonw_number(w, k, v);
     else
-        cJSON_AddNullToObject(o, k);
+        jsonw_null(w, k);
 }
 
-static cJSON *j_findings(const struct check_finding *f, size_t n)
+static void j_findings(struct jsonw *w, const char *key, const struct check_finding *f, size_t n)
 {
-    cJSON *a = cJSON_CreateArray();
+    jsonw_array(w, key);
     for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        j_str(o, "severity", check_severity_name(f[i].severity));
-        j_str(o, "code", check_code_name(f[i].code));
-        j_str(o, "message", f[i].message);
-        j_str(o, "remedy", f[i].remedy);
-        cJSON_AddItemToArray(a, o);
+        jsonw_object(w, NULL);
+        j_str(w, "severity", check_severity_name(f[i].severity));
+        j_str(w, "code", check_code_name(f[i].code));
+        j_str(w, "message", f[i].message);
+        j_str(w, "remedy", f[i].remedy);
+        jsonw_end(w, '}');
     }
-    return a;
+    jsonw_end(w, ']');
 }
 
-static cJSON *j_cluster(const struct check_result *r, const struct report_meta *m)
+static void j_cluster(struct jsonw *w, const struct check_result *r, const struct report_meta *m)
 {
     const struct check_cluster *cl = &r->cluster;
-    cJSON *c = cJSON_CreateObject();
-    j_str(c, "context", m ? m->context : NULL);
-    j_str(c, "server", m ? m->server : NULL);
-    j_str(c, "arm_id", cl->arm_id);
-    j_str(c, "oidc_issuer", cl->oidc_issuer);
+    jsonw_object(w, "cluster");
+    j_str(w, "context", m ? m->context : NULL);
+    j_str(w, "server", m ? m->server : NULL);
+    j_str(w, "arm_id", cl->arm_id);
+    j_str(w, "oidc_issuer", cl->oidc_issuer);
 
-    cJSON *o = cJSON_AddObjectToObject(c, "oidc");
-    j_str(o, "status", check_oidc_name(cl->oidc.status));
-    j_str(o, "detail", cl->oidc.detail ? cl->oidc.detail : "");
+    jsonw_object(w, "oidc");
+    j_str(w, "status", check_oidc_name(cl->oidc.status));
+    j_str(w, "detail", cl->oidc.detail ? cl->oidc.detail : "");
+    jsonw_end(w, '}');
 
     bool wk = cl->webhook.status != CHECK_WEBHOOK_UNKNOWN;
-    o = cJSON_AddObjectToObject(c, "workload_identity_webhook");
-    j_str(o, "status", check_webhook_name(cl->webhook.status));
-    j_int(o, "ready", cl->webhook.ready, wk);
-    j_int(o, "desired", cl->webhook.desired, wk);
-    j_str(o, "namespace", cl->webhook.namespace_);
+    jsonw_object(w, "workload_identity_webhook");
+    j_str(w, "status", check_webhook_name(cl->webhook.status));
+    j_int(w, "ready", cl->webhook.ready, wk);
+    j_int(w, "desired", cl->webhook.desired, wk);
+    j_str(w, "namespace", cl->webhook.namespace_);
+    jsonw_end(w, '}');
 
     bool pk = cl->pod_identity.status != CHECK_PODID_UNKNOWN;
-    o = cJSON_AddObjectToObject(c, "pod_identity");
-    j_str(o, "status", check_podid_name(cl->pod_identity.status));
-    j_int(o, "nmi_ready", cl->pod_identity.nmi_ready, pk);
-    j_int(o, "nmi_desired", cl->pod_identity.nmi_desired, pk);
-    j_int(o, "mic_ready", cl->pod_identity.mic_ready, pk);
-    j_int(o, "mic_desired", cl->pod_identity.mic_desired, pk);
-    j_int(o, "identities", cl->pod_identity.identities, true);
-    j_int(o, "bindings", cl->pod_identity.bindings, true);
+    jsonw_object(w, "pod_identity");
+    j_str(w, "status", check_podid_name(cl->pod_identity.status));
+    j_int(w, "nmi_ready", cl->pod_identity.nmi_ready, pk);
+    j_int(w, "nmi_desired", cl->pod_identity.nmi_desired, pk);
+    j_int(w, "mic_ready", cl->pod_identity.mic_ready, pk);
+    j_int(w, "mic_desired", cl->pod_identity.mic_desired, pk);
+    j_int(w, "identities", cl->pod_identity.identities, true);
+    j_int(w, "bindings", cl->pod_identity.bindings, true);
+    jsonw_end(w, '}');
 
-    o = cJSON_AddObjectToObject(c, "migration");
-    j_int(o, "total", cl->migration.total, true);
-    j_int(o, "workload_identity", cl->migration.workload_identity, true);
-    j_int(o, "pod_identity", cl->migration.pod_identity, true);
-    j_int(o, "both", cl->migration.both, true);
-    j_int(o, "none", cl->migration.none, true);
-    j_int(o, "percent_migrated", cl->migration.percent_migrated, true);
+    jsonw_object(w, "migration");
+    j_int(w, "total", cl->migration.total, true);
+    j_int(w, "workload_identity", cl->migration.workload_identity, true);
+    j_int(w, "pod_identity", cl->migration.pod_identity, true);
+    j_int(w, "both", cl->migration.both, true);
+    j_int(w, "none", cl->migration.none, true);
+    j_int(w, "percent_migrated", cl->migration.percent_migrated, true);
+    jsonw_end(w, '}');
 
-    o = cJSON_AddObjectToObject(c, "pod_identity_removal");
-    cJSON_AddBoolToObject(o, "safe", cl->removal.safe);
-    cJSON *b = cJSON_AddArrayToObject(o, "blockers");
-    for (size_t i = 0; i < cl->removal.n_blockers; i++) {
-        char *s = clean(cl->removal.blockers[i]);
-        cJSON_AddItemToArray(b, cJSON_CreateString(s));
-        free(s);
-    }
+    jsonw_object(w, "pod_identity_removal");
+    jsonw_bool(w, "safe", cl->removal.safe);
+    jsonw_array(w, "blockers");
+    for (size_t i = 0; i < cl->removal.n_blockers; i++)
+        j_str(w, NULL, cl->removal.blockers[i]);
+    jsonw_end(w, ']');
+    jsonw_end(w, '}');
     /* Extension: cluster-wide findings (they count for the exit code too). */
-    cJSON_AddItemToObject(c, "findings", j_findings(cl->findings, cl->n_findings));
+    j_findings(w, "findings", cl->findings, cl->n_findings);
     /* Additive in v1: the scope of the workloads listed, and every data source's state. */
-    j_str(c, "scope", cl->scope);
-    cJSON *srcs = cJSON_AddArrayToObject(c, "sources");
+    j_str(w, "scope", cl->scope);
+    jsonw_array(w, "sources");
     for (size_t i = 0; i < cl->n_sources; i++) {
         const struct check_source *sr = &cl->sources[i];
-        cJSON *e = cJSON_CreateObject();
-        j_str(e, "name", sr->name);
-        j_str(e, "state", check_source_state_name(sr->state));
-        j_str(e, "detail", sr->detail);
-        j_int(e, "age_seconds", (double)sr->age_seconds, sr->age_seconds >= 0);
-        cJSON_AddItemToArray(srcs, e);
+        jsonw_object(w, NULL);
+        j_str(w, "name", sr->name);
+        j_str(w, "state", check_source_state_name(sr->state));
+        j_str(w, "detail", sr->detail);
+        j_int(w, "age_seconds", (double)sr->age_seconds, sr->age_seconds >= 0);
+        jsonw_end(w, '}');
     }
-    return c;
+    jsonw_end(w, ']');
+    jsonw_end(w, '}');
 }
 
-static cJSON *j_workload(const struct check_workload *w)
+static void j_workload(struct jsonw *w, const struct check_workload *cw)
 {
-    cJSON *o = cJSON_CreateObject();
-    j_str(o, "kind", model_kind_name(w->kind));
-    j_str(o, "namespace", w->namespace_);
-    j_str(o, "name", w->name);
-    j_str(o, "service_account", w->service_account);
-    j_str(o, "mechanism", check_mechanism_name(w->mechanism));
+    jsonw_object(w, NULL);
+    j_str(w, "kind", model_kind_name(cw->kind));
+    j_str(w, "namespace", cw->namespace_);
+    j_str(w, "name", cw->name);
+    j_str(w, "service_account", cw->service_account);
+    j_str(w, "mechanism", check_mechanism_name(cw->mechanism));
 
-    cJSON *f = cJSON_AddObjectToObject(o, "federation");
-    j_str(f, "status", check_federation_name(w->federation.status));
-    j_str(f, "client_id", w->federation.client_id);
-    j_str(f, "identity", w->federation.identity);
-    j_str(f, "credential", w->federation.credential);
-    j_str(f, "detail", w->federation.detail ? w->federation.detail : "");
+    jsonw_object(w, "federation");
+    j_str(w, "status", check_federation_name(cw->federation.status));
+    j_str(w, "client_id", cw->federation.client_id);
+    j_str(w, "identity", cw->federation.identity);
+    j_str(w, "credential", cw->federation.credential);
+    j_str(w, "detail", cw->federation.detail ? cw->federation.detail : "");
+    jsonw_end(w, '}');
 
-    cJSON *p = cJSON_AddObjectToObject(o, "projection");
-    j_str(p, "status", check_projection_name(w->projection.status));
-    j_int(p, "pods_ok", w->projection.pods_ok, true);
-    j_int(p, "pods_total", w->projection.pods_total, true);
-    j_str(p, "detail", w->projection.detail ? w->projection.detail : "");
+    jsonw_object(w, "projection");
+    j_str(w, "status", check_projection_name(cw->projection.status));
+    j_int(w, "pods_ok", cw->projection.pods_ok, true);
+    j_int(w, "pods_total", cw->projection.pods_total, true);
+    j_str(w, "detail", cw->projection.detail ? cw->projection.detail : "");
+    jsonw_end(w, '}');
 
-    bool known = w->activity.status != CHECK_ACT_UNKNOWN;
-    cJSON *a = cJSON_AddObjectToObject(o, "pod_identity_activity");
-    j_str(a, "status", check_activity_name(w->activity.status));
-    j_int(a, "requests", (double)w->activity.requests, known);
-    j_int(a, "errors", (double)w->activity.errors, known);
-    if (w->activity.last_seen) {
+    bool known = cw->activity.status != CHECK_ACT_UNKNOWN;
+    jsonw_object(w, "pod_identity_activity");
+    j_str(w, "status", check_activity_name(cw->activity.status));
+    j_int(w, "requests", (double)cw->activity.requests, known);
+    j_int(w, "errors", (double)cw->activity.errors, known);
+    if (cw->activity.last_seen) {
         char t[32];
-        time_format_rfc3339(w->activity.last_seen, t);
-        j_str(a, "last_seen", t);
+        time_format_rfc3339(cw->activity.last_seen, t);
+        j_str(w, "last_seen", t);
     } else {
-        cJSON_AddNullToObject(a, "last_seen");
+        jsonw_null(w, "last_seen");
     }
-    j_int(a, "window_seconds", (double)w->activity.window_seconds, true);
-    j_str(a, "detail", w->activity.detail);
-    if (w->binding_removable < 0)
-        cJSON_AddNullToObject(a, "binding_removable");
+    j_int(w, "window_seconds", (double)cw->activity.window_seconds, true);
+    j_str(w, "detail", cw->activity.detail);
+    if (cw->binding_removable < 0)
+        jsonw_null(w, "binding_removable");
     else
-        cJSON_AddBoolToObject(a, "binding_removable", w->binding_removable == 1);
-    j_str(a, "binding_removable_reason", w->binding_reason);
+        jsonw_bool(w, "binding_removable", cw->binding_removable == 1);
+    j_str(w, "binding_removable_reason", cw->binding_reason);
+    jsonw_end(w, '}');
 
-    cJSON_AddItemToObject(o, "findings", j_findings(w->findings, w->n_findings));
-    return o;
+    j_findings(w, "findings", cw->findings, cw->n_findings);
+    jsonw_end(w, '}');
 }
 
 static void render_json(struct idw_buf *out, const struct check_result *r,
                         const struct report_meta *m)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "schema", "idwatch.report/v1");
+    struct jsonw w;
+    jsonw_init(&w, out, true);
+    jsonw_object(&w, NULL);
+    jsonw_string(&w, "schema", "idwatch.report/v1");
     char t[32];
     when_text(m, t);
-    cJSON_AddStringToObject(root, "generated_at", t);
-    cJSON_AddItemToObject(root, "cluster", j_cluster(r, m));
-    cJSON *ws = cJSON_AddArrayToObject(root, "workloads");
+    jsonw_string(&w, "generated_at", t);
+    j_cluster(&w, r, m);
+    jsonw_array(&w, "workloads");
     size_t nv;
     const struct check_workload **v = sorted(r, &nv);
     for (size_t i = 0; i < nv; i++)
-        cJSON_AddItemToArray(ws, j_workload(v[i]));
+        j_workload(&w, v[i]);
     free(v);
-    char *s = cJSON_Print(root);
-    if (!s) /* cJSON allocation failure: follow the x-alloc rule */
-        s = xstrdup("{}");
-    buf_puts(out, s);
-    buf_puts(out, "\n");
-    cJSON_free(s);
-    cJSON_Delete(root);
+    jsonw_end(&w, ']');
+    jsonw_end(&w, '}');
 }
 
 /* ---- text -------------------------------------------------------------------------------- */
