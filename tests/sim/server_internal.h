@@ -134,6 +134,11 @@ cJSON *table_build(const struct sim_resource *r, const cJSON *const *objs, size_
                    bool with_columns);
 /* The PartialObjectMetadata of an object (copy). */
 cJSON *table_partial(const cJSON *obj);
+/* A list page as a Table, written straight into b (rows' objects from the rendered cache);
+ * list_meta is the page's metadata object as JSON text. */
+struct sim;
+void table_write_list(struct idw_buf *b, struct sim *s, const struct sim_resource *r,
+                      const cJSON *const *objs, size_t n, int64_t now_s, const char *list_meta);
 
 /* ---- helpers ---- */
 const char *json_path_str(const cJSON *obj, const char *dotted); /* NULL when absent */

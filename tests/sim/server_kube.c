@@ -480,15 +480,15 @@ static int do_list(struct server_req *req, struct server_resp *resp, const struc
     bool remaining = token && !sel.has_labels && !sel.has_fields;
     struct idw_buf *b = &resp->body;
     if (acc == SERVER_ACCEPT_TABLE) {
-        cJSON *t = table_build(r, objs, n, now / NS_PER_S, true);
-        cJSON *meta = cJSON_GetObjectItemCaseSensitive(t, "metadata");
-        add_rv(meta, rv);
+        struct idw_buf md = {0};
+        buf_printf(&md, "{\"resourceVersion\":\"%" PRIu64 "\"", rv);
         if (token)
-            cJSON_AddStringToObject(meta, "continue", token);
+            buf_printf(&md, ",\"continue\":\"%s\"", token);
         if (remaining)
-            cJSON_AddNumberToObject(meta, "remainingItemCount", (double)left);
-        append_json(b, t);
-        cJSON_Delete(t);
+            buf_printf(&md, ",\"remainingItemCount\":%zu", left);
+        buf_puts(&md, "}");
+        table_write_list(b, s, r, objs, n, now / NS_PER_S, md.data);
+        buf_free(&md);
     } else {
         char gv[128];
         group_version(r, gv, sizeof gv);

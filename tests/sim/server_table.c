@@ -222,17 +222,63 @@ cJSON *table_partial(const cJSON *obj)
     return p;
 }
 
-cJSON *table_build(const struct sim_resource *r, const cJSON *const *objs, size_t n, int64_t now_s,
-                   bool with_columns)
+static const struct column *columns_of(const struct sim_resource *r, size_t *ncols)
 {
     const struct column *cols = r->custom ? cols_custom : cols_default;
-    size_t ncols = 2;
+    *ncols = 2;
     for (size_t i = 0; i < sizeof printers / sizeof *printers; i++) {
         if (str_eq(printers[i].kind, r->kind)) {
             cols = printers[i].cols;
-            ncols = printers[i].n;
+            *ncols = printers[i].n;
         }
     }
+    return cols;
+}
+
+void table_write_list(struct idw_buf *b, struct sim *s, const struct sim_resource *r,
+                      const cJSON *const *objs, size_t n, int64_t now_s, const char *list_meta)
+{
+    size_t ncols;
+    const struct column *cols = columns_of(r, &ncols);
+    buf_printf(b, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":%s,"
+                  "\"columnDefinitions\":[",
+               list_meta);
+    for (size_t i = 0; i < ncols; i++) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "name", cols[i].name);
+        cJSON_AddStringToObject(d, "type", cols[i].type);
+        cJSON_AddStringToObject(d, "format", cols[i].format);
+        cJSON_AddStringToObject(d, "description", cols[i].description);
+        cJSON_AddNumberToObject(d, "priority", cols[i].priority);
+        char *t = cJSON_PrintUnformatted(d);
+        buf_printf(b, "%s%s", i ? "," : "", t);
+        cJSON_free(t);
+        cJSON_Delete(d);
+    }
+    buf_puts(b, "],\"rows\":[");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ",{\"cells\":[" : "{\"cells\":[");
+        for (size_t c = 0; c < ncols; c++) {
+            cJSON *cell = cols[c].cell(objs[i], now_s);
+            char *t = cJSON_PrintUnformatted(cell);
+            buf_printf(b, "%s%s", c ? "," : "", t);
+            cJSON_free(t);
+            cJSON_Delete(cell);
+        }
+        size_t len;
+        const char *obj = sim_json_text(s, r, objs[i], SIM_TEXT_PARTIAL, &len);
+        buf_puts(b, "],\"object\":");
+        buf_append(b, obj, len);
+        buf_puts(b, "}");
+    }
+    buf_puts(b, "]}");
+}
+
+cJSON *table_build(const struct sim_resource *r, const cJSON *const *objs, size_t n, int64_t now_s,
+                   bool with_columns)
+{
+    size_t ncols;
+    const struct column *cols = columns_of(r, &ncols);
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "kind", "Table");
     cJSON_AddStringToObject(t, "apiVersion", "meta.k8s.io/v1");

@@ -428,6 +428,7 @@ struct store {
 
     struct model_nmi_request **nmi;
     size_t n_nmi, cap_nmi;
+    size_t nmi_sorted; /* nmi[0, nmi_sorted) is in time order; the rest arrived since */
 
     struct model_azure azure;
     struct model_oidc oidc;
@@ -1623,25 +1624,48 @@ static void nmi_free(struct store *s, struct model_nmi_request *r)
     free(r);
 }
 
+static int nmi_cmp(const void *a, const void *b)
+{
+    const struct model_nmi_request *x = *(const struct model_nmi_request *const *)a;
+    const struct model_nmi_request *y = *(const struct model_nmi_request *const *)b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->time_nanos != y->time_nanos)
+        return x->time_nanos < y->time_nanos ? -1 : 1;
+    return x < y ? -1 : x > y; /* arrival order among equals: the address is as good as any */
+}
+
+/* Several NMI streams interleave (300 at once on a large cluster): requests are appended and
+ * put in time order when someone reads them, once per batch (inserting each in place was
+ * quadratic). */
+static void nmi_sort(struct store *s)
+{
+    if (s->nmi_sorted == s->n_nmi)
+        return;
+    bool in_order = true;
+    for (size_t i = s->nmi_sorted ? s->nmi_sorted : 1; i < s->n_nmi && in_order; i++)
+        in_order = nmi_cmp(&s->nmi[i - 1], &s->nmi[i]) <= 0;
+    if (!in_order)
+        qsort(s->nmi, s->n_nmi, sizeof *s->nmi, nmi_cmp);
+    s->nmi_sorted = s->n_nmi;
+}
+
 void store_add_nmi_request(struct store *s, struct model_nmi_request *r)
 {
     if (!r)
         return;
     v_nmi(s, r, STR_INTERN);
-    if (s->n_nmi >= NMI_MAX) {
-        nmi_free(s, s->nmi[0]);
-        memmove(s->nmi, s->nmi + 1, (s->n_nmi - 1) * sizeof *s->nmi);
-        s->n_nmi--;
+    if (s->n_nmi >= NMI_MAX) { /* drop the oldest */
+        nmi_sort(s);
+        size_t k = s->n_nmi / 8;
+        for (size_t i = 0; i < k; i++)
+            nmi_free(s, s->nmi[i]);
+        memmove(s->nmi, s->nmi + k, (s->n_nmi - k) * sizeof *s->nmi);
+        s->n_nmi -= k;
+        s->nmi_sorted = s->n_nmi;
     }
     xgrow((void **)&s->nmi, &s->cap_nmi, s->n_nmi + 1, sizeof *s->nmi);
-    /* Several NMI streams interleave: insert in time order, almost always at the end. */
-    size_t i = s->n_nmi;
-    while (i > 0 && (s->nmi[i - 1]->time > r->time ||
-                     (s->nmi[i - 1]->time == r->time && s->nmi[i - 1]->time_nanos > r->time_nanos)))
-        i--;
-    memmove(s->nmi + i + 1, s->nmi + i, (s->n_nmi - i) * sizeof *s->nmi);
-    s->nmi[i] = r;
-    s->n_nmi++;
+    s->nmi[s->n_nmi++] = r;
     s->dirty_all = true;
     s->version++;
 }
@@ -1653,11 +1677,13 @@ size_t store_nmi_count(const struct store *s)
 
 const struct model_nmi_request *store_nmi_at(const struct store *s, size_t i)
 {
+    nmi_sort((struct store *)(uintptr_t)s); /* the order is part of what reading means */
     return i < s->n_nmi ? s->nmi[i] : NULL;
 }
 
 void store_prune_nmi(struct store *s, int64_t older_than)
 {
+    nmi_sort(s);
     size_t k = 0;
     while (k < s->n_nmi && s->nmi[k]->time < older_than)
         nmi_free(s, s->nmi[k++]);
@@ -1665,6 +1691,7 @@ void store_prune_nmi(struct store *s, int64_t older_than)
         return;
     memmove(s->nmi, s->nmi + k, (s->n_nmi - k) * sizeof *s->nmi);
     s->n_nmi -= k;
+    s->nmi_sorted = s->n_nmi;
     s->dirty_all = true;
     s->version++;
 }
