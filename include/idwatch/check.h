@@ -540,6 +540,11 @@ void check_update(struct check_result *r, const struct store *s,
                   const struct model_workload *const *dirty, size_t n_dirty, bool all,
                   const struct check_options *opt);
 
+/* New or expired NMI requests only: rebuilds the attribution and checks again the workloads
+ * whose requests changed (a full run when nothing was run yet). */
+void check_update_activity(struct check_result *r, const struct store *s,
+                           const struct check_options *opt);
+
 /* The result for one workload, or NULL. */
 const struct check_workload *check_find(const struct check_result *r, enum model_workload_kind k,
                                         const char *ns, const char *name);

@@ -83,8 +83,8 @@ struct kube_client_config {
     int max_log_streams;    /* NMI pods followed at once (an idle stream costs nothing; HTTP/2
                              * multiplexes them on one connection); the rest are polled; 0 = 512 */
     int log_poll_seconds;   /* polling interval for NMI pods beyond the cap; 0 = 60 */
-    int log_quiet_checks;   /* streams that have said nothing for long are re-checked (resumed)
-                             * at most this many times a minute in all; 0 = 6 */
+    int log_quiet_checks;   /* silent streams are re-checked (resumed) at most this many times a
+                             * minute in all, however many NMI pods there are; 0 = 6 */
     int watch_timeout_min;  /* watch timeoutSeconds range; 0 = 300..600 (client-go's) */
     int watch_timeout_max;
     long connect_timeout_ms; /* 0 = 5000 */
@@ -93,6 +93,7 @@ struct kube_client_config {
     long list_timeout_ms; /* one list page; 0 = 30000 */
     int log_stall_min_s;  /* a followed NMI log silent this long (at least; more for pods that
                            * log rarely) is resumed from its last line; 0 = 60 */
+    int log_stall_max_s;  /* ... and at most this long (a pod that never logs); 0 = 600 */
     /* Called for every NMI log line (after nmilog parsing); may be NULL. */
     void (*on_nmi_line)(void *ctx, const char *nmi_pod, const char *line, size_t len);
     void *ctx;

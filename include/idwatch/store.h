@@ -21,6 +21,11 @@ void store_free(struct store *s);
 
 /* Monotonic counter bumped by every change: views redraw only when it moved. */
 uint64_t store_version(const struct store *s);
+/* store_version split in two: everything but NMI requests (objects, sources, Azure...), and NMI
+ * requests that came or went (a busy cluster logs many a second: readers that only show
+ * activity can take those at their own pace). */
+uint64_t store_objects_version(const struct store *s);
+uint64_t store_nmi_version(const struct store *s);
 
 /* Fixes the store's clock (epoch seconds) for tests; 0 returns to the real clock. The clock
  * stamps IP hand-overs and ages out the IP history. */
@@ -136,10 +141,13 @@ const struct model_oidc *store_oidc(const struct store *s);
 /* ---- dirty tracking ---- */
 /* Workloads changed since the last call, directly or through their pods or service account.
  * Changes that concern every workload (webhook, bindings, identities, exceptions, assigned
- * identities, namespaces, Azure, OIDC, NMI window) set *all; so does a workload that went away
- * (it cannot be handed out any more: recompute the list).
+ * identities, namespaces, Azure, OIDC, sources) set *all; so does a workload that went away
+ * (it cannot be handed out any more: recompute the list). NMI requests that came or went are
+ * told apart (store_take_nmi_dirty): they only move pod identity activity.
  * Clears the set. *out is owned by the store; valid until the next change. */
 size_t store_take_dirty(struct store *s, const struct model_workload *const **out, bool *all);
+/* NMI requests were added or pruned since the last call; clears the flag. */
+bool store_take_nmi_dirty(struct store *s);
 
 /* ---- data sources (one per resource list/watch, log stream, Azure call) ---- */
 enum store_source_state {

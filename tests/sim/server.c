@@ -870,13 +870,15 @@ int server_start(struct sim *s, const struct server_options *opt, struct server 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opt->port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     srv->daemon = MHD_start_daemon(
-        MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, opt->port,
+        MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+            MHD_USE_POLL,
+        opt->port,
         NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_HTTPS_MEM_KEY, srv->tls.server_key_pem, MHD_OPTION_HTTPS_MEM_CERT,
         srv->tls.server_cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, srv->tls.ca_cert_pem,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb,
         srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
-        300u, MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
+        300u, MHD_OPTION_CONNECTION_LIMIT, 1500u, MHD_OPTION_END);
     if (!srv->daemon) {
         idw_err_set(err, "cannot listen on 127.0.0.1:%u (port in use, or TLS setup failed)",
                     (unsigned)opt->port);

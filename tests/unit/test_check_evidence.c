@@ -640,6 +640,39 @@ static void test_prerequisites(void **state)
     store_free(s);
 }
 
+/* New NMI requests re-check only what they touch, and end where a full run ends. */
+static void test_activity_update_equals_full_run(void **state)
+{
+    (void)state;
+    struct store *s = cluster();
+    struct check_options o = {.now = T_NOW, .window_seconds = 3600};
+    struct check_result *inc = run(s, &o);
+    assert_int_equal(wl(inc, "legacy", "reports")->activity.status, CHECK_ACT_QUIET);
+    uint64_t v0 = inc->version;
+    bool all = false;
+    const struct model_workload *const *d;
+    store_take_dirty(s, &d, &all); /* what building the cluster changed: seen by the run */
+    store_take_nmi_dirty(s);
+    nmi_req(s, T_NOW - 30, "legacy", "reports-7c9d8f6b5b-abcde", 200);
+    nmi_req(s, T_NOW - 20, "legacy", "reports-7c9d8f6b5b-abcde", 403);
+    nmi_req(s, T_NOW - 10, "shop", "search-7c9d8f6b5b-abcde", 200);
+    assert_true(store_take_nmi_dirty(s));
+    store_take_dirty(s, &d, &all);
+    assert_false(all); /* requests alone do not dirty every workload */
+    check_update_activity(inc, s, &o);
+    assert_true(inc->version > v0);
+    struct check_result *full = run(s, &o);
+    for (size_t i = 0; i < full->n_workloads; i++)
+        assert_same(&full->workloads[i],
+                    wl(inc, full->workloads[i].namespace_, full->workloads[i].name));
+    assert_int_equal(wl(inc, "legacy", "reports")->activity.status, CHECK_ACT_ERRORS);
+    assert_int_equal(wl(inc, "shop", "search")->binding_removable, 0);
+    assert_int_equal(inc->cluster.nmi_requests, full->cluster.nmi_requests);
+    check_free(full);
+    check_free(inc);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_removal_safe_only_on_complete_evidence),
         cmocka_unit_test(test_azure_failures),
         cmocka_unit_test(test_prerequisites),
+        cmocka_unit_test(test_activity_update_equals_full_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

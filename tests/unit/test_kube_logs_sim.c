@@ -241,7 +241,10 @@ static void test_stall_and_reset_resume_without_gaps(void **state)
     if (sim_pid <= 0)
         skip();
     /* The first four log streams (one per NMI pod) go silent after their backlog. */
-    struct kube_client_config c = {.log_stall_min_s = 2, .max_log_streams = 32};
+    /* 30x scenario time: the pods' cadence in log time is 30 times their wall-clock one, so
+     * the stall threshold is pinned; and every resume gets a token */
+    struct kube_client_config c = {.log_stall_min_s = 2, .log_stall_max_s = 3,
+                                   .log_quiet_checks = 10000, .max_log_streams = 32};
     sim_faults("DELETE", NULL);
     sim_faults("POST", "log:stallx4");
     struct rig f;
@@ -323,6 +326,32 @@ static void test_stall_and_reset_resume_without_gaps(void **state)
     rig_close(&f);
 }
 
+/* However many streams go silent, re-checks stay within their budget per minute: idle cost does
+ * not grow with the number of NMI pods. */
+static void test_recheck_budget(void **state)
+{
+    (void)state;
+    if (sim_pid <= 0)
+        skip();
+    sim_faults("DELETE", NULL);
+    sim_faults("POST", "log:stallx4");
+    struct kube_client_config c = {.log_stall_min_s = 1, .log_stall_max_s = 1,
+                                   .log_quiet_checks = 2, .max_log_streams = 32};
+    struct rig f;
+    rig_open(&f, &c);
+    if (!poll_until(&f, logs_live, 30000))
+        fail_msg("NMI log streams never opened");
+    poll_for(&f, 8000);
+    struct kube_client_stats ks;
+    kube_client_get_stats(f.k, &ks);
+    size_t total, stale = log_sources(f.st, STORE_SRC_STALE, &total);
+    print_message("8 s, 4 silent streams, budget 2/min: %llu resumes, %zu of %zu stale\n",
+                  (unsigned long long)ks.log_resumes, stale, total);
+    assert_int_equal(ks.log_resumes, 2); /* the bucket starts full: 2, then none for 30 s */
+    assert_int_equal(stale, 2);          /* the two still waiting say so */
+    rig_close(&f);
+}
+
 static void test_one_log_forbidden(void **state)
 {
     (void)state;
@@ -356,6 +385,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stall_and_reset_resume_without_gaps),
+        cmocka_unit_test(test_recheck_budget),
         cmocka_unit_test(test_one_log_forbidden),
     };
     return cmocka_run_group_tests(tests, sim_start, sim_stop);

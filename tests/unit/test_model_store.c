@@ -556,6 +556,7 @@ static void test_nmi_window(void **state)
 {
     (void)state;
     struct store *s = store_new();
+    uint64_t ov = store_objects_version(s), nv = store_nmi_version(s);
     store_add_nmi_request(s, mk_nmi(100, "10.0.0.1"));
     store_add_nmi_request(s, mk_nmi(300, "10.0.0.3"));
     store_add_nmi_request(s, mk_nmi(200, "10.0.0.2")); /* from another NMI stream, late */
@@ -567,10 +568,16 @@ static void test_nmi_window(void **state)
     const struct model_workload *const *d;
     bool all;
     store_take_dirty(s, &d, &all);
-    assert_true(all);
+    assert_false(all); /* requests move activity only: no workload is dirty */
+    assert_true(store_take_nmi_dirty(s));
+    assert_false(store_take_nmi_dirty(s));
+    assert_int_equal(store_objects_version(s), ov);
+    assert_int_equal(store_nmi_version(s), nv + 3);
     store_prune_nmi(s, 250);
     assert_int_equal(store_nmi_count(s), 1);
     assert_int_equal(store_nmi_at(s, 0)->time, 300);
+    assert_true(store_take_nmi_dirty(s));
+    assert_int_equal(store_objects_version(s), ov);
     store_free(s);
 }
 

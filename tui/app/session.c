@@ -9,6 +9,8 @@
 #include "idwatch/selector.h"
 #include "idwatch/session.h"
 
+enum { SESSION_ACTIVITY_MS = 3000 }; /* NMI traffic alone re-checks at most this often */
+
 /* A GET against the API server for the OIDC check, through the kube client's transport. */
 struct kube_get {
     struct session *s;
@@ -44,6 +46,8 @@ struct session {
     struct oidc_check *oidc;
     int64_t next_recheck_ms; /* verdicts age with the clock (log window, coverage) */
     int64_t last_check_ms;   /* when the checks last ran (dashboard: bursts are coalesced) */
+    bool nmi_pending;        /* NMI requests moved; activity is checked again at nmi_next_ms */
+    int64_t nmi_next_ms;
     bool oidc_running;
     bool oidc_done_once;
     int64_t oidc_next_ms;
@@ -364,7 +368,8 @@ bool session_tick(struct session *s)
         }
     }
     uint64_t v = store_version(s->store);
-    if (v == s->checked_store_version)
+    bool nmi_due = s->nmi_pending && now >= s->nmi_next_ms;
+    if (v == s->checked_store_version && !nmi_due)
         return false;
     /* A report checks once, when everything is read. The dashboard coalesces bursts (pages,
      * log lines): at most one run per 250 ms, and never more than a fifth of the time. */
@@ -381,11 +386,26 @@ bool session_tick(struct session *s)
     const struct model_workload *const *dirty = NULL;
     bool all = false;
     size_t n = store_take_dirty(s->store, &dirty, &all);
+    bool nmi = store_take_nmi_dirty(s->store) || s->nmi_pending;
+    s->nmi_pending = false;
     if (s->checked_store_version == 0)
         all = true;
-    check_update(s->checks, s->store, dirty, n, all, &s->check_opt);
-    s->checked_store_version = store_version(s->store);
-    return true;
+    bool ran = all || n;
+    if (ran)
+        check_update(s->checks, s->store, dirty, n, all, &s->check_opt);
+    if (nmi && !all) { /* (a full run counted the requests already) */
+        /* Pod identity traffic comes line by line from every NMI pod: its verdicts (still
+         * requesting, safe to remove) move at most every few seconds, not with each line. */
+        if (!s->one_shot && now < s->nmi_next_ms) {
+            s->nmi_pending = true;
+        } else {
+            check_update_activity(s->checks, s->store, &s->check_opt);
+            s->nmi_next_ms = now + SESSION_ACTIVITY_MS;
+            ran = true;
+        }
+    }
+    s->checked_store_version = v;
+    return ran;
 }
 
 void session_give_up_azure(struct session *s, const char *why)

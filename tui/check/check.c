@@ -420,6 +420,18 @@ static bool pod_has_image(const struct model_pod *p, const char *needle)
     return false;
 }
 
+static void activity_free(struct activity *map)
+{
+    struct activity *a, *at;
+    HASH_ITER(hh, map, a, at)
+    {
+        HASH_DEL(map, a);
+        free(a->key);
+        free(a->last_error);
+        free(a);
+    }
+}
+
 static void ctx_free(struct check_ctx *c)
 {
     struct selgroup *g, *gt;
@@ -429,14 +441,8 @@ static void ctx_free(struct check_ctx *c)
         free(g->items);
         free(g);
     }
-    struct activity *a, *at;
-    HASH_ITER(hh, c->activity, a, at)
-    {
-        HASH_DEL(c->activity, a);
-        free(a->key);
-        free(a->last_error);
-        free(a);
-    }
+    activity_free(c->activity);
+    c->activity = NULL;
     for (size_t i = 0; i < c->cluster_findings.n; i++)
         finding_free(&c->cluster_findings.items[i]);
     free(c->cluster_findings.items);
@@ -2085,6 +2091,53 @@ void check_update(struct check_result *r, const struct store *s,
         }
     }
     cluster_summary(&st->ctx, r);
+    r->version++;
+    r->last_run_ms = time_now_ms() - t0;
+}
+
+static bool activity_same(const struct activity *a, const struct activity *b)
+{
+    if (!a || !b)
+        return (!a || !a->requests) && (!b || !b->requests);
+    return a->requests == b->requests && a->errors == b->errors &&
+           a->last_seen == b->last_seen && a->last_status == b->last_status;
+}
+
+void check_update_activity(struct check_result *r, const struct store *s,
+                           const struct check_options *opt)
+{
+    struct check_state *st = r->state_;
+    if (!st->have_ctx || (opt && opt->nmi_logs_unavailable != st->ctx.logs_unavailable)) {
+        check_run(r, s, opt);
+        return;
+    }
+    int64_t t0 = time_now_ms();
+    struct check_ctx *c = &st->ctx;
+    c->s = s;
+    c->now = opt && opt->now ? opt->now : time_now();
+    c->window_start = c->now - c->window;
+    struct activity *old = c->activity;
+    c->activity = NULL;
+    c->nmi_requests = c->nmi_unattributed = c->nmi_blocking = 0;
+    activity_build(c);
+    for (size_t i = 0; i < r->n_workloads; i++) {
+        struct check_workload *o = &r->workloads[i];
+        char *key = wkey(o->kind, o->namespace_, o->name);
+        struct activity *a = NULL, *b = NULL;
+        HASH_FIND_STR(old, key, a);
+        HASH_FIND_STR(c->activity, key, b);
+        const struct model_workload *w = activity_same(a, b)
+                                             ? NULL
+                                             : store_get_workload(s, o->kind, o->namespace_,
+                                                                  o->name);
+        if (w) { /* only the workloads whose requests moved are checked again */
+            workload_clear(o);
+            check_one(c, w, key, o);
+        }
+        free(key);
+    }
+    activity_free(old);
+    cluster_summary(c, r);
     r->version++;
     r->last_run_ms = time_now_ms() - t0;
 }

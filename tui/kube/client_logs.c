@@ -22,7 +22,9 @@
 #define LOG_ONESHOT_TIMEOUT_MS 120000
 #define STALL_MIN_MS 60000       /* never call a stream stalled sooner */
 #define STALL_QUIET_MS 600000    /* a stream that has said nothing yet is re-checked this often */
-#define STALL_FACTOR 4           /* silent for 4x the usual gap between lines: stalled */
+#define STALL_FACTOR 8           /* silent for 8x the mean gap between lines: stalled (for
+                                  * requests at random, a gap that long comes once in 3000) */
+#define LOG_OPENING_MAX 16       /* log requests being set up (TLS, headers) or read at once */
 
 struct klog {
     struct klogs *l;
@@ -40,8 +42,13 @@ struct klog {
     int64_t log_start;    /* when the container's log begins (newest container start), epoch */
     int64_t req_started;  /* epoch seconds the current request was sent */
     int64_t last_line_ms; /* wall clock of the last line or of the stream opening */
-    int64_t gap_ms;       /* the usual gap between lines (a slowly decaying maximum) */
+    int64_t gap_ms;       /* the mean gap between lines, by their timestamps (moving average) */
+    int64_t gap_from_sec;
+    int32_t gap_from_nsec;
+    bool have_gap_from;
     bool follow, running, done_once, gone;
+    bool queued;  /* waits for a free opening slot */
+    bool opening; /* holds an opening slot: a follow stream until it answers, a read until done */
     uint64_t timer, stall_timer;
     int failures;
     uint64_t resumes; /* how often the stream was resumed (ended, failed or stalled) */
@@ -54,6 +61,8 @@ struct klogs {
     /* re-checks of quiet streams: a budget for all of them (a token bucket) */
     double quiet_tokens;
     int64_t quiet_refill_ms;
+    int opening; /* requests holding a slot: hundreds of NMI pods do not all handshake at once */
+    bool closing; /* klogs_free: freed slots start nothing */
     size_t pending; /* one-shot reads not finished */
     bool oneshot;
 };
@@ -107,8 +116,12 @@ static struct net *klog_net(const struct klog *g)
     return kube_client_net(g->l->k);
 }
 
+static void slot_release(struct klog *g);
+
 static void klog_free(struct klog *g)
 {
+    g->queued = false;
+    slot_release(g);
     kreq_cancel(g->req);
     if (g->timer)
         net_timer_cancel(klog_net(g), g->timer);
@@ -133,6 +146,7 @@ void klogs_free(struct klogs *l)
 {
     if (!l)
         return;
+    l->closing = true;
     while (l->head) {
         struct klog *g = l->head;
         l->head = g->next;
@@ -202,14 +216,22 @@ static bool already_taken(struct klog *g, int64_t sec, int32_t nsec, const char 
 
 static void note_activity(struct klog *g)
 {
-    int64_t now = time_now_ms();
-    if (g->last_line_ms) {
-        int64_t gap = now - g->last_line_ms;
-        int64_t decayed = g->gap_ms - g->gap_ms / 16;
-        g->gap_ms = gap > decayed ? gap : decayed;
-    }
-    g->last_line_ms = now;
+    g->last_line_ms = time_now_ms();
     g->ss->covered_to = time_now();
+}
+
+/* The pod's cadence, from the log's own timestamps (a backlog teaches it at once): the mean
+ * gap between new lines. */
+static void note_gap(struct klog *g, int64_t sec, int32_t nsec)
+{
+    if (g->have_gap_from) {
+        int64_t gap = (sec - g->gap_from_sec) * 1000 + (nsec - g->gap_from_nsec) / 1000000;
+        if (gap >= 0)
+            g->gap_ms = g->gap_ms ? g->gap_ms + (gap - g->gap_ms) / 8 : gap;
+    }
+    g->gap_from_sec = sec;
+    g->gap_from_nsec = nsec;
+    g->have_gap_from = true;
 }
 
 static int klog_line(void *ctx, const char *line, size_t len)
@@ -227,8 +249,11 @@ static int klog_line(void *ctx, const char *line, size_t len)
         ts[tl] = '\0';
         int64_t sec;
         int32_t nsec = 0;
-        if (time_parse_rfc3339(ts, &sec, &nsec) == 0 && already_taken(g, sec, nsec, line, len))
-            return 0;
+        if (time_parse_rfc3339(ts, &sec, &nsec) == 0) {
+            if (already_taken(g, sec, nsec, line, len))
+                return 0;
+            note_gap(g, sec, nsec);
+        }
     }
     nmilog_feed_line(g->parser, line, len);
     drain(g);
@@ -252,7 +277,9 @@ static int64_t stall_after_ms(const struct klog *g)
 {
     const struct kube_client_config *c = kube_client_cfg(g->l->k);
     int64_t lo = c->log_stall_min_s > 0 ? (int64_t)c->log_stall_min_s * 1000 : STALL_MIN_MS;
-    int64_t hi = lo * (STALL_QUIET_MS / STALL_MIN_MS);
+    int64_t hi = c->log_stall_max_s > 0 ? (int64_t)c->log_stall_max_s * 1000 : STALL_QUIET_MS;
+    if (hi < lo)
+        hi = lo;
     if (!g->have_last)
         return hi;
     int64_t t = g->gap_ms * STALL_FACTOR;
@@ -260,15 +287,6 @@ static int64_t stall_after_ms(const struct klog *g)
 }
 
 static void stall_arm(struct klog *g);
-
-/* A stream without a cadence to hold it to: silent since it opened, or quiet for the longest
- * threshold. Its re-check is a probe, not a repair. */
-static bool quiet_stream(const struct klog *g)
-{
-    const struct kube_client_config *c = kube_client_cfg(g->l->k);
-    int64_t lo = c->log_stall_min_s > 0 ? (int64_t)c->log_stall_min_s * 1000 : STALL_MIN_MS;
-    return !g->have_last || stall_after_ms(g) >= lo * (STALL_QUIET_MS / STALL_MIN_MS);
-}
 
 static bool quiet_token(struct klogs *l)
 {
@@ -303,20 +321,23 @@ static void stall_fire(void *ctx)
         stall_arm(g);
         return;
     }
-    if (quiet_stream(g) && !quiet_token(g->l)) {
-        /* a stream that never had a cadence (or lost it) is probably just quiet: such
-         * re-checks share one small budget, so that idle cost does not grow with NMI pods */
-        g->stall_timer = net_timer_add(klog_net(g), 60000, stall_fire, g);
-        return;
-    }
     char why[128], age[16];
     time_format_age(idle / 1000, age);
+    if (!quiet_token(g->l)) {
+        /* re-checks share one small budget, so that idle cost does not grow with NMI pods:
+         * a real stall waits for a token (a minute or so), a quiet pod costs little */
+        snprintf(why, sizeof why, "no line for %s: re-check queued", age);
+        set_state(g, STORE_SRC_STALE, why);
+        g->stall_timer = net_timer_add(klog_net(g), 10000, stall_fire, g);
+        return;
+    }
     snprintf(why, sizeof why, "no line for %s: resuming the stream", age);
     set_state(g, STORE_SRC_STALE, why);
     kreq_cancel(g->req);
     g->req = NULL;
     g->running = false;
     g->resumes++;
+    slot_release(g); /* (a stream that never answered still held its slot) */
     klog_start(g);
 }
 
@@ -338,6 +359,8 @@ static void klog_open(void *ctx, long status)
 {
     struct klog *g = ctx;
     (void)status;
+    if (g->follow)
+        slot_release(g); /* streaming now: the next one may set up */
     g->last_line_ms = time_now_ms();
     struct store_source *ss = g->ss;
     if (!ss->covered_from) {
@@ -360,6 +383,7 @@ static void klog_done(void *ctx, const struct net_response *r)
     const struct kube_client_config *c = kube_client_cfg(l->k);
     g->req = NULL;
     g->running = false;
+    slot_release(g);
     if (g->stall_timer) {
         net_timer_cancel(klog_net(g), g->stall_timer);
         g->stall_timer = 0;
@@ -436,10 +460,36 @@ static char *since_param(const struct klog *g, int64_t window)
     return xasprintf("sinceSeconds=%lld", (long long)(window > 0 ? window : 1));
 }
 
+/* Frees g's opening slot and gives it to the oldest queued log. */
+static void slot_release(struct klog *g)
+{
+    struct klogs *l = g->l;
+    if (!g->opening)
+        return;
+    g->opening = false;
+    l->opening--;
+    struct klog *next = NULL;
+    for (struct klog *h = l->closing ? NULL : l->head; h; h = h->next)
+        if (h->queued)
+            next = h; /* the list is newest first: the last queued is the oldest */
+    if (next) {
+        next->queued = false;
+        klog_start(next);
+    }
+}
+
 static void klog_start(struct klog *g)
 {
     struct klogs *l = g->l;
     const struct kube_client_config *c = kube_client_cfg(l->k);
+    if (g->opening || g->queued)
+        return;
+    if (l->opening >= LOG_OPENING_MAX) {
+        g->queued = true;
+        return;
+    }
+    g->opening = true;
+    l->opening++;
     char *since = since_param(g, c->log_window);
     char *ns = curl_easy_escape(NULL, g->ns, 0), *name = curl_easy_escape(NULL, g->name, 0);
     char *cont = curl_easy_escape(NULL, g->container ? g->container : "", 0);

@@ -401,6 +401,7 @@ enum obj_type {
 
 struct store {
     uint64_t version;
+    uint64_t nmi_version; /* the part of version that NMI requests moved */
     int64_t fixed_now; /* test clock; 0 = real time */
     struct itab strs;
 
@@ -436,6 +437,7 @@ struct store {
     struct wl_entry **dirty;
     size_t n_dirty, cap_dirty;
     bool dirty_all;
+    bool nmi_dirty; /* requests came or went: activity changes, nothing else */
     const struct model_workload **dirty_out;
     size_t cap_dirty_out;
 
@@ -791,6 +793,13 @@ size_t store_take_dirty(struct store *s, const struct model_workload *const **ou
     if (out)
         *out = s->dirty_out;
     return n;
+}
+
+bool store_take_nmi_dirty(struct store *s)
+{
+    bool d = s->nmi_dirty;
+    s->nmi_dirty = false;
+    return d;
 }
 
 /* ---- workloads -------------------------------------------------------------------------- */
@@ -1666,7 +1675,8 @@ void store_add_nmi_request(struct store *s, struct model_nmi_request *r)
     }
     xgrow((void **)&s->nmi, &s->cap_nmi, s->n_nmi + 1, sizeof *s->nmi);
     s->nmi[s->n_nmi++] = r;
-    s->dirty_all = true;
+    s->nmi_dirty = true;
+    s->nmi_version++;
     s->version++;
 }
 
@@ -1692,7 +1702,8 @@ void store_prune_nmi(struct store *s, int64_t older_than)
     memmove(s->nmi, s->nmi + k, (s->n_nmi - k) * sizeof *s->nmi);
     s->n_nmi -= k;
     s->nmi_sorted = s->n_nmi;
-    s->dirty_all = true;
+    s->nmi_dirty = true;
+    s->nmi_version++;
     s->version++;
 }
 
@@ -1820,6 +1831,16 @@ struct store *store_new(void)
 uint64_t store_version(const struct store *s)
 {
     return s->version;
+}
+
+uint64_t store_objects_version(const struct store *s)
+{
+    return s->version - s->nmi_version;
+}
+
+uint64_t store_nmi_version(const struct store *s)
+{
+    return s->nmi_version;
 }
 
 void store_set_time(struct store *s, int64_t now)

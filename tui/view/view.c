@@ -174,7 +174,9 @@ struct view {
     size_t n_acts;
     uint32_t unattributed;
 
-    uint64_t seen_store, seen_checks;
+    uint64_t seen_store, seen_checks; /* store_objects_version, check results */
+    uint64_t seen_nmi;                /* store_nmi_version the activity pane was built at */
+    int64_t act_built;                /* ... and when (v->now) */
     uint64_t src_sig; /* signature of the store's sources, see sources_signature() */
     bool rows_stale;
     bool dirty;
@@ -196,7 +198,19 @@ struct view {
 
 static void handle_key(struct view *v, int key);
 enum { VIEW_NOTE_SECONDS = 5 };
+enum { VIEW_ACTIVITY_SECONDS = 2 }; /* NMI lines alone redraw the activity pane this often */
 static void rebuild_activity(struct view *v);
+
+/* The activity pane is out of date: rebuilt with the rows, or for new NMI requests alone at
+ * most every VIEW_ACTIVITY_SECONDS (hundreds of NMI pods log many lines a second). */
+static bool activity_due(const struct view *v)
+{
+    if (v->seen_nmi == (uint64_t)-1)
+        return true;
+    uint64_t nv = v->cfg.store ? store_nmi_version(v->cfg.store) : 0;
+    return nv != v->seen_nmi &&
+           (v->now >= v->act_built + VIEW_ACTIVITY_SECONDS || v->now < v->act_built);
+}
 
 /* ---- actions dialog hooks (dialog.h) ---- */
 
@@ -515,14 +529,20 @@ static void rebuild_rows(struct view *v)
  * rebuild them before anything reads them when either moved since they were built. */
 static void rows_sync(struct view *v)
 {
-    uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
+    uint64_t sv = v->cfg.store ? store_objects_version(v->cfg.store) : 0;
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
-    if (!v->rows_stale && sv == v->seen_store && cv == v->seen_checks)
-        return;
-    rebuild_rows(v);
-    rebuild_activity(v);
-    v->seen_store = sv;
-    v->seen_checks = cv;
+    if (v->rows_stale || sv != v->seen_store || cv != v->seen_checks) {
+        rebuild_rows(v);
+        v->seen_store = sv;
+        v->seen_checks = cv;
+        v->rows_stale = false;
+        v->seen_nmi = (uint64_t)-1; /* attribution goes through pods: build it again too */
+    }
+    if (activity_due(v)) {
+        rebuild_activity(v);
+        v->seen_nmi = v->cfg.store ? store_nmi_version(v->cfg.store) : 0;
+        v->act_built = v->now;
+    }
 }
 
 /* The user chose the selected row (opened it, acted on it): keep it as rows arrive. */
@@ -960,7 +980,7 @@ void view_set_source(struct view *v, const struct store *s, const struct check_r
     v->server = xstrdup(server);
     v->cfg.context = v->context;
     v->cfg.server = v->server;
-    v->seen_store = v->seen_checks = (uint64_t)-1;
+    v->seen_store = v->seen_checks = v->seen_nmi = (uint64_t)-1;
     v->rows_stale = true;
     /* another cluster: the old pick means nothing there */
     v->sel_user = false;
@@ -996,12 +1016,14 @@ void view_on_tick(struct view *v, int64_t now)
     v->now = v->fake_now ? v->fake_now : now;
     if (v->next_age_change && v->now >= v->next_age_change)
         v->dirty = true;
-    uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
+    uint64_t sv = v->cfg.store ? store_objects_version(v->cfg.store) : 0;
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
     if (sv != v->seen_store || cv != v->seen_checks) {
         v->rows_stale = true;
         v->dirty = true;
     }
+    if (activity_due(v))
+        v->dirty = true;
     uint64_t sig = sources_signature(v->cfg.store);
     if (sig != v->src_sig) {
         v->src_sig = sig;
@@ -1026,9 +1048,9 @@ bool view_needs_redraw(const struct view *v)
         return true;
     if (v->gate_version && v->gate_version(v->gate_ctx) != v->gate_seen)
         return true; /* a permission answer came: the greyed keys change */
-    uint64_t sv = v->cfg.store ? store_version(v->cfg.store) : 0;
+    uint64_t sv = v->cfg.store ? store_objects_version(v->cfg.store) : 0;
     uint64_t cv = v->cfg.checks ? v->cfg.checks->version : 0;
-    return sv != v->seen_store || cv != v->seen_checks;
+    return sv != v->seen_store || cv != v->seen_checks || activity_due(v);
 }
 
 /* ---- keys ---- */
