@@ -149,4 +149,14 @@ PY
 then t_ok "--compact: one line each; --parallel 1 audits the same clusters"
 else t_fail "--compact / --parallel 1 (rc $rc1)"; fi
 
+# 6. The fleet dashboard is not built yet: on a terminal, fleet flags say so (exit 2).
+set +e
+python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
+    "$IDWATCH" --kubeconfig "$KC" --no-azure --context 'prod-*' >"$T_TMP/tty.out" 2>&1
+r8=$?
+set -e
+[ "$r8" -eq 2 ] && grep -q "fleet dashboard is not built yet" "$T_TMP/tty.out" &&
+    t_ok "the dashboard with a context glob: exit 2, says to use report" ||
+    { t_fail "dashboard with fleet flags: rc $r8"; cat "$T_TMP/tty.out" >&2; }
+
 t_done
