@@ -149,7 +149,24 @@ PY
 then t_ok "--compact: one line each; --parallel 1 audits the same clusters"
 else t_fail "--compact / --parallel 1 (rc $rc1)"; fi
 
-# 6. The fleet dashboard is not built yet: on a terminal, fleet flags say so (exit 2).
+# 6. Each cluster gets its own settings: the config file's [context PATTERN] sections.
+printf '[context stage-*]\nnamespace = no-such-namespace\n' >"$T_TMP/idwatch.conf"
+set +e
+IDWATCH_CONFIG="$T_TMP/idwatch.conf" idw --context 'prod-weu,stage-weu' -o json \
+    >"$T_TMP/sect.json" 2>"$T_TMP/sect.err"
+r9=$?
+set -e
+if [ "$r9" -eq 2 ] && python3 - "$T_TMP/sect.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["context"]: x for x in d["reports"]}
+assert r["stage-weu"]["error"] == 'namespace "no-such-namespace" not found', r["stage-weu"]["error"]
+assert r["prod-weu"]["error"] is None and r["prod-weu"]["report"]["cluster"]["scope"] is None
+PY
+then t_ok "[context stage-*] applies to stage-weu alone (its namespace does not exist: exit 2)"
+else t_fail "per-context settings (rc $r9)"; cat "$T_TMP/sect.err" >&2; fi
+
+# 7. The fleet dashboard is not built yet: on a terminal, fleet flags say so (exit 2).
 set +e
 python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
     "$IDWATCH" --kubeconfig "$KC" --no-azure --context 'prod-*' >"$T_TMP/tty.out" 2>&1
