@@ -54,7 +54,11 @@ enum app_complete {
       "$KUBECONFIG (a colon-separated list, merged), else ~/.kube/config",                         \
       "kubeconfig file; in a pod without one, the in-cluster config")                              \
     X(CONTEXT, "context", 0, "NAME", NULL, TOP, CONTEXT, "the kubeconfig's current-context",       \
-      "kubeconfig context")                                                                        \
+      "kubeconfig context; for report also a list and globs (prod-*,stage): a fleet report")       \
+    X(ALL_CONTEXTS, "all-contexts", 0, NULL, NULL, NO, NONE, NULL,                                 \
+      "report: every context of the kubeconfig, audited at once (a fleet report)")                 \
+    X(PARALLEL, "parallel", 0, "N", NULL, TOP, NONE, "8",                                          \
+      "fleet report: how many clusters are audited at once, 1 to 64")                              \
     X(NAMESPACE, "namespace", 'n', "NS", NULL, ANY, NAMESPACE, "all namespaces",                   \
       "list the workloads of one namespace (cluster facts are always read cluster-wide)")          \
     X(ALL_NAMESPACES, "all-namespaces", 'A', NULL, NULL, NO, NONE, NULL,                           \
@@ -90,6 +94,8 @@ enum app_complete {
     X(ASCII, "ascii", 0, NULL, NULL, ANY, NONE, "false", "ASCII line drawing and symbols only")    \
     X(OUTPUT, "output", 'o', "FMT", NULL, ANY, OUTPUT, "text",                                     \
       "report format: text, json, markdown, csv")                                                  \
+    X(COMPACT, "compact", 0, NULL, NULL, TOP, NONE, "false",                                       \
+      "with report -o json: the whole report on one line (a log pipeline's record)")               \
     X(CONFIG, "config", 0, "PATH", "IDWATCH_CONFIG", NO, FILE,                                     \
       "$XDG_CONFIG_HOME/idwatch/config, else ~/.config/idwatch/config",                            \
       "the config file; an empty value or /dev/null reads none")                                   \
@@ -173,7 +179,10 @@ struct app_options {
     bool print_config;
     const char *kubeconfig; /* --kubeconfig (or the config file), else NULL (KUBECONFIG, else
                              * ~/.kube/config) */
-    const char *context;
+    const char *context;    /* a name, or for a fleet report a list "a,b" and/or globs "prod-*" */
+    bool all_contexts;      /* --all-contexts: a fleet report over every context */
+    int parallel;           /* --parallel: clusters audited at once in a fleet report (8) */
+    bool compact;           /* --compact: JSON on one line (report -o json only) */
     const char *namespace_; /* NULL = all namespaces */
     const char *selector;   /* -l */
     bool read_only;         /* --read-only or IDWATCH_READ_ONLY=1; always true for report */

@@ -36,6 +36,11 @@ static const struct sim_resource resources[] = {
      "AzurePodIdentityException", true, true, "", RW},
     {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
      "SelfSubjectAccessReview", false, false, "", "create"},
+    /* served so that kubectl maps deploy/'s RBAC manifests (tests/integration/deploy_manifests.sh) */
+    {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, false,
+     "", RO},
+    {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+     "ClusterRoleBinding", false, false, "", RO},
 };
 
 /* Listed in discovery (kubectl shows them; only pods/log is served). */

@@ -490,6 +490,60 @@ static void test_forbidden_lists(void **state)
     store_free(s);
 }
 
+/* What tests/integration/rbac_contract.sh found with one rule of the ClusterRole missing: a
+ * verdict must then be unknown, never another confident one. */
+static void test_owner_lists_and_unseen_mic(void **state)
+{
+    (void)state;
+    struct store *s = cluster();
+    /* ReplicaSets unreadable: a Deployment's pods (and so its NMI requests) are not known to be
+     * its own, so no request seen is not "quiet" */
+    set_source(s, "replicasets", STORE_SRC_FORBIDDEN, "403 replicasets.apps is forbidden");
+    struct check_result *r = run(s, NULL);
+    const struct check_workload *reports = wl(r, "legacy", "reports");
+    assert_int_equal(reports->activity.status, CHECK_ACT_UNKNOWN);
+    assert_non_null(strstr(reports->activity.detail, "replicasets"));
+    assert_int_equal(wl(r, "shop", "search")->binding_removable, 0);
+    assert_int_equal(wl(r, "legacy", "billing")->activity.status, CHECK_ACT_ACTIVE); /* a fact */
+    check_free(r);
+    set_source(s, "replicasets", STORE_SRC_SYNCED, NULL);
+
+    /* A workload without the label is "not-applicable" only when the NMI logs of its node were
+     * read: otherwise its pods may be calling NMI unseen */
+    nmi_log(s, "nmi-aaaaa", STORE_SRC_FORBIDDEN, 0, 0, "403 Forbidden: pods/log");
+    r = run(s, NULL);
+    assert_int_equal(wl(r, "batch", "etl")->activity.status, CHECK_ACT_UNKNOWN);       /* node A */
+    assert_int_equal(wl(r, "shop", "api")->activity.status, CHECK_ACT_NOT_APPLICABLE); /* B */
+    check_free(r);
+    nmi_log(s, "nmi-aaaaa", STORE_SRC_SYNCED, T_NOW - 3 * 3600, T_NOW, NULL);
+    r = run(s, NULL);
+    assert_int_equal(wl(r, "batch", "etl")->activity.status, CHECK_ACT_NOT_APPLICABLE);
+    check_free(r);
+    store_free(s);
+
+    /* Standard-mode NMI seen, MIC not seen: "half removed" only when the lists that would show
+     * MIC are complete */
+    s = store_new();
+    store_set_time(s, T_NOW);
+    live_sources(s);
+    struct model_workload *ds = tf_workload(MODEL_KIND_DAEMONSET, "pi", "nmi", NULL);
+    tf_kv(&ds->tmpl.labels, "component=nmi", NULL);
+    ds->replicas_desired = ds->replicas_ready = ds->replicas_available = 2;
+    store_put_workload(s, ds);
+    set_source(s, "deployments", STORE_SRC_FORBIDDEN, "403 deployments.apps is forbidden");
+    r = run(s, NULL);
+    assert_int_equal(r->cluster.pod_identity.status, CHECK_PODID_UNKNOWN);
+    assert_non_null(strstr(r->cluster.pod_identity.detail, "MIC unknown"));
+    assert_false(cluster_has(r, CHECK_CODE_PODID_HALF_REMOVED));
+    check_free(r);
+    set_source(s, "deployments", STORE_SRC_SYNCED, NULL);
+    r = run(s, NULL);
+    assert_int_equal(r->cluster.pod_identity.status, CHECK_PODID_DEGRADED);
+    assert_true(cluster_has(r, CHECK_CODE_PODID_HALF_REMOVED));
+    check_free(r);
+    store_free(s);
+}
+
 static void test_removal_safe_only_on_complete_evidence(void **state)
 {
     (void)state;
@@ -682,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_happy_path_evidence),
         cmocka_unit_test(test_log_coverage),
         cmocka_unit_test(test_forbidden_lists),
+        cmocka_unit_test(test_owner_lists_and_unseen_mic),
         cmocka_unit_test(test_removal_safe_only_on_complete_evidence),
         cmocka_unit_test(test_azure_failures),
         cmocka_unit_test(test_prerequisites),

@@ -142,9 +142,15 @@ static int apply_value(enum app_opt id, const char *v, struct app_options *o, st
     case APP_OPT_ASCII:
     case APP_OPT_DEMO:
     case APP_OPT_PRINT_CONFIG:
+    case APP_OPT_ALL_CONTEXTS:
+    case APP_OPT_COMPACT:
         if (parse_bool(v, &b) != 0)
             return idw_err_set(err, "'%s' is not true or false", v);
-        if (id == APP_OPT_READ_ONLY)
+        if (id == APP_OPT_ALL_CONTEXTS)
+            o->all_contexts = b;
+        else if (id == APP_OPT_COMPACT)
+            o->compact = b;
+        else if (id == APP_OPT_READ_ONLY)
             o->read_only = b;
         else if (id == APP_OPT_NO_AZURE)
             o->no_azure = b;
@@ -165,6 +171,14 @@ static int apply_value(enum app_opt id, const char *v, struct app_options *o, st
             return idw_err_set(err, "'%s' is not a duration between 1m and 7d", v);
         o->log_window = n;
         break;
+    case APP_OPT_PARALLEL: {
+        char *end;
+        long p = strtol(v, &end, 10);
+        if (end == v || *end || p < 1 || p > 64)
+            return idw_err_set(err, "'%s' is not a number between 1 and 64", v);
+        o->parallel = (int)p;
+        break;
+    }
     case APP_OPT_OUTPUT:
         if (parse_output(v, &o->output) != 0)
             return idw_err_set(err, "unknown format '%s' (text, json, markdown, csv)", v);
@@ -194,6 +208,7 @@ static void set_defaults(struct app_options *o)
     o->interval = 60;
     o->log_window = 3600;
     o->speed = 1.0;
+    o->parallel = 8;
     o->scenario = "demo";
     o->cloud = "AzurePublicCloud";
     o->no_color = getenv("NO_COLOR") != NULL;
@@ -439,6 +454,14 @@ int app_options_resolve(const struct app_cmdline *cl, const struct config *c, co
         opt->mode != APP_MODE_HELP && opt->mode != APP_MODE_VERSION)
         return idw_err_set(err, "-o/--output only applies to '%s report'",
                            cl && cl->progname ? cl->progname : "idwatch");
+    if (set[APP_OPT_COMPACT].source == APP_SRC_FLAG && opt->compact &&
+        (opt->mode != APP_MODE_REPORT || opt->output != APP_OUTPUT_JSON) &&
+        opt->mode != APP_MODE_HELP && opt->mode != APP_MODE_VERSION)
+        return idw_err_set(err, "--compact only applies to '%s report -o json'",
+                           cl && cl->progname ? cl->progname : "idwatch");
+    if (opt->all_contexts && set[APP_OPT_CONTEXT].source == APP_SRC_FLAG && opt->context)
+        return idw_err_set(err, "--all-contexts and --context do not combine (--context takes a "
+                                "list and globs)");
     return 0;
 }
 

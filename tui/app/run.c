@@ -8,6 +8,7 @@
 #include "idwatch/actions.h"
 #include "idwatch/app.h"
 #include "idwatch/dialog.h"
+#include "idwatch/fleet.h"
 #include "idwatch/kubeconfig.h"
 #include "idwatch/net.h"
 #include "idwatch/report.h"
@@ -17,9 +18,10 @@
 int app_run_report(const struct app_options *opt);
 int app_run_interactive(const struct app_options *opt);
 
-/* How long a report may take before idwatch gives up (lists, logs, Azure, OIDC); the
- * IDWATCH_REPORT_TIMEOUT environment variable (seconds) changes it. Azure stops being waited for
- * a quarter earlier, so what Kubernetes said is still printed (federation unknown, and why). */
+/* How long a report may take before idwatch gives up on a cluster (lists, logs, Azure, OIDC);
+ * the IDWATCH_REPORT_TIMEOUT environment variable (seconds) changes it. Azure stops being waited
+ * for a quarter earlier, so what Kubernetes said is still printed (federation unknown, and why).
+ * In a fleet report each cluster has its own deadline, from its start. */
 #define REPORT_DEADLINE_MS (180 * 1000)
 
 static int64_t report_deadline_ms(void)
@@ -78,6 +80,44 @@ static enum report_format output_format_of(enum app_output o)
     return REPORT_TEXT;
 }
 
+/* `idwatch report`: one cluster, or a fleet (--all-contexts, --context lists and globs). */
+struct report_run {
+    const struct app_options *opt;
+    enum report_format format;
+    bool fleet;
+    struct idw_buf *outs; /* each cluster's report, rendered when it is done */
+    bool *rendered;
+};
+
+/* A cluster is done: what made it fail or incomplete goes to stderr (a CI log shows it), its
+ * report is rendered now, while its session is open. */
+static void report_cluster_done(void *ctx, size_t i, const struct fleet_row *row, struct session *s)
+{
+    struct report_run *rr = ctx;
+    char prefix[320] = "";
+    if (rr->fleet) {
+        char name[256];
+        str_sanitize(name, sizeof name, row->context ? row->context : "?");
+        snprintf(prefix, sizeof prefix, "context %s: ", name);
+    }
+    if (row->state != FLEET_DONE) {
+        char line[IDW_ERR_MAX];
+        str_sanitize(line, sizeof line, row->error ? row->error : "not audited");
+        fprintf(stderr, "idwatch: %s%s\n", prefix, line);
+        return;
+    }
+    const struct check_result *cr = session_checks(s);
+    for (size_t k = 0; k < cr->cluster.n_findings; k++) {
+        const struct check_finding *f = &cr->cluster.findings[k];
+        if (f->code == CHECK_CODE_AZURE_AUTH_FAILED || f->code == CHECK_CODE_ARM_UNAVAILABLE)
+            fprintf(stderr, "idwatch: %s%s: %s\n", prefix, check_code_name(f->code), f->message);
+    }
+    const struct kubeconfig_resolved *cfg = session_config(s);
+    struct report_meta meta = {.context = cfg->context, .server = cfg->server};
+    report_render(&rr->outs[i], rr->format, cr, &meta);
+    rr->rendered[i] = true;
+}
+
 int app_run_report(const struct app_options *opt)
 {
     struct idw_err err;
@@ -86,73 +126,80 @@ int app_run_report(const struct app_options *opt)
         fprintf(stderr, "idwatch: %s\n", err.msg);
         return 2;
     }
+    struct report_run rr = {.opt = opt, .format = output_format_of(opt->output)};
+    rr.fleet = fleet_wanted(opt, kc);
+    char **names = NULL;
+    size_t n = 1;
+    if (rr.fleet) {
+        if (fleet_select(kc, opt->context, opt->all_contexts, &names, &n, &err) != 0) {
+            fprintf(stderr, "idwatch: %s\n", err.msg);
+            kubeconfig_free(kc);
+            return 2;
+        }
+    } else {
+        names = xcalloc(1, sizeof *names);
+        names[0] = xstrdup(opt->context); /* NULL: the current context */
+    }
+    rr.outs = xcalloc(n, sizeof *rr.outs);
+    rr.rendered = xcalloc(n, sizeof *rr.rendered);
+
     struct net_config ncfg = {.read_only = true, .authority_host = opt->authority_host};
     struct net *net = net_new(&ncfg);
     FILE *netlog = net_log_open(net);
-    struct session *s = NULL;
-    if (session_open(opt, kc, NULL, net, true, &s, &err) != 0) {
-        fprintf(stderr, "idwatch: %s\n", err.msg);
-        net_free(net);
-        if (netlog)
-            fclose(netlog);
-        kubeconfig_free(kc);
-        return 2;
-    }
-    session_start(s);
-    int64_t start = time_now_ms();
     int64_t limit = report_deadline_ms();
-    int64_t deadline = start + limit;
+    struct fleet_config fc = {.opt = opt,
+                              .kc = kc,
+                              .net = net,
+                              .names = names,
+                              .n = n,
+                              .parallel = opt->parallel,
+                              .deadline_ms = limit,
+                              .azure_grace_ms = limit / 4,
+                              .done = report_cluster_done,
+                              .ctx = &rr};
+    struct fleet *f = fleet_new(&fc);
+    fleet_tick(f);
+    while (!fleet_done(f)) {
+        net_poll(net, fleet_poll_ms(f));
+        fleet_tick(f);
+    }
+
     int rc = 0;
-    for (;;) {
-        net_poll(net, 200);
-        session_tick(s);
-        if (session_azure_pending(s) && time_now_ms() > deadline - limit / 4) {
-            char why[128];
-            snprintf(why, sizeof why, "Azure gave no complete answer within %lld s",
-                     (long long)((time_now_ms() - start) / 1000));
-            session_give_up_azure(s, why);
+    struct idw_buf out = {0};
+    if (rr.fleet) {
+        struct fleet_part *parts = xcalloc(n, sizeof *parts);
+        for (size_t i = 0; i < n; i++) {
+            parts[i].row = fleet_row(f, i);
+            parts[i].report = rr.rendered[i] ? rr.outs[i].data : NULL;
+            parts[i].report_len = rr.outs[i].len;
         }
-        if (session_fatal(s)) {
-            fprintf(stderr, "idwatch: cannot reach the cluster: %s\n", session_fatal(s));
-            rc = 2;
-            break;
-        }
-        if (session_done(s))
-            break;
-        if (time_now_ms() > deadline) {
-            fprintf(stderr, "idwatch: gave up after %lld s waiting for the cluster\n",
-                    (long long)(limit / 1000));
-            rc = 2;
-            break;
+        fleet_render(&out, rr.format, opt->compact, parts, n, 0);
+        free(parts);
+    } else {
+        if (rr.rendered[0]) {
+            buf_append(&out, rr.outs[0].data ? rr.outs[0].data : "", rr.outs[0].len);
+            if (opt->compact && fleet_json_compact(&out) != 0) {
+                fprintf(stderr, "idwatch: internal error: the report is not valid JSON\n");
+                rc = 2;
+            }
         }
     }
-    if (rc == 0) {
-        session_tick(s); /* the last changes */
-        const struct check_result *cr = session_checks(s);
-        if (cr->cluster.namespace_missing) {
-            fprintf(stderr, "idwatch: namespace \"%s\" not found\n", opt->namespace_);
-            rc = 2;
-        }
-    }
-    if (rc == 0) {
-        /* What made the audit incomplete goes to stderr too: a CI log shows it. */
-        const struct check_result *cr = session_checks(s);
-        for (size_t i = 0; i < cr->cluster.n_findings; i++) {
-            const struct check_finding *f = &cr->cluster.findings[i];
-            if (f->code == CHECK_CODE_AZURE_AUTH_FAILED || f->code == CHECK_CODE_ARM_UNAVAILABLE)
-                fprintf(stderr, "idwatch: %s: %s\n", check_code_name(f->code), f->message);
-        }
-        struct idw_buf out = {0};
-        const struct kubeconfig_resolved *cfg = session_config(s);
-        struct report_meta meta = {.context = cfg->context, .server = cfg->server};
-        report_render(&out, output_format_of(opt->output), session_checks(s), &meta);
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        buf_free(&out);
-        rc = report_exit_code(session_checks(s));
+    /* the worst of the clusters: 2 > 1 > 0 */
+    for (size_t i = 0; i < n; i++)
+        if (fleet_row(f, i)->exit_code > rc)
+            rc = fleet_row(f, i)->exit_code;
+    if (out.len) {
+        fwrite(out.data, 1, out.len, stdout);
         if (fflush(stdout) != 0)
             rc = 2;
     }
-    session_close(s);
+    buf_free(&out);
+    for (size_t i = 0; i < n; i++)
+        buf_free(&rr.outs[i]);
+    free(rr.outs);
+    free(rr.rendered);
+    fleet_free(f);
+    fleet_names_free(names, n);
     net_free(net);
     if (netlog)
         fclose(netlog);
@@ -340,6 +387,13 @@ int app_run_interactive(const struct app_options *opt)
     struct app a = {.opt = opt};
     if (load_kubeconfig(opt, &a.kc, &err) != 0) {
         fprintf(stderr, "idwatch: %s\n", err.msg);
+        return 2;
+    }
+    if (fleet_wanted(opt, a.kc)) {
+        fprintf(stderr, "idwatch: the fleet dashboard is not built yet: use 'idwatch report "
+                        "--all-contexts' (or --context with a list or a glob), or one --context "
+                        "NAME here\n");
+        kubeconfig_free(a.kc);
         return 2;
     }
     a.n_contexts = kubeconfig_context_count(a.kc);

@@ -703,6 +703,7 @@ static void cluster_podid(struct check_ctx *c, struct check_cluster *cl)
     v.name = nmi ? nmi->meta.name : "nmi";
     c->podid_known = evidence_sources(c->s, podid_sources, false, c->podid_why,
                                       sizeof c->podid_why);
+    bool lists_complete = c->podid_known;
     if (!c->nmi_present && !c->mic_present && !c->podid_known) {
         /* Not seeing NMI in an incomplete list is no evidence that it is absent. */
         cl->pod_identity.status = CHECK_PODID_UNKNOWN;
@@ -726,6 +727,13 @@ static void cluster_podid(struct check_ctx *c, struct check_cluster *cl)
                   cl->pod_identity.nmi_ready >= cl->pod_identity.nmi_desired;
     bool mic_ok = c->managed_mode || (cl->pod_identity.mic_desired > 0 &&
                                       cl->pod_identity.mic_ready >= cl->pod_identity.mic_desired);
+    if (c->nmi_present && !c->mic_present && !c->managed_mode && !lists_complete) {
+        /* NMI is there; MIC may be too, in a list that could not be read */
+        cl->pod_identity.status = CHECK_PODID_UNKNOWN;
+        cl->pod_identity.detail =
+            xasprintf("NMI runs in %s; MIC unknown: %s", c->nmi_ns ? c->nmi_ns : "?", c->podid_why);
+        return;
+    }
     if (c->nmi_present && !c->mic_present && !c->managed_mode) {
         finding_add(&c->cluster_findings, CHECK_CODE_PODID_HALF_REMOVED, &v, NULL);
         cl->pod_identity.status = CHECK_PODID_DEGRADED;
@@ -1444,6 +1452,21 @@ static bool activity_evidence(const struct wctx *x, char *why, size_t n)
     }
     if (!c->live)
         return true; /* a snapshot: its NMI requests are all there is */
+    /* A request names a pod (or its IP); the pod names its owner: without these lists the
+     * workload's requests cannot be told from anyone else's. */
+#define OWNER_PODS "pods", "pods-workload-identity", "pods-pod-identity"
+    static const char *const owner_deploy[] = {OWNER_PODS, "replicasets", NULL};
+    static const char *const owner_cronjob[] = {OWNER_PODS, "jobs", NULL};
+    static const char *const owner_other[] = {OWNER_PODS, NULL};
+#undef OWNER_PODS
+    const char *const *owners = x->w->kind == MODEL_KIND_DEPLOYMENT ? owner_deploy
+                                : x->w->kind == MODEL_KIND_CRONJOB  ? owner_cronjob
+                                                                    : owner_other;
+    char owner_why[256];
+    if (c->nmi_present && !evidence_sources(c->s, owners, false, owner_why, sizeof owner_why)) {
+        snprintf(why, n, "NMI requests cannot be tied to this workload: %s", owner_why);
+        return false;
+    }
     if (c->nmi_present && c->n_covs == 0) {
         snprintf(why, n, "no NMI pod log has been read yet");
         return false;
